@@ -1,0 +1,1 @@
+"""Body conventions shared by every part: keypoints, parsing labels, pose maps, drawings."""

@@ -1,0 +1,59 @@
+"""The `cpfnet` command: parses arguments and hands over to `cpfnet.commands.<name>`.
+
+Command modules import their heavy dependencies (torch, mediapipe) inside `run`, so `cpfnet --help`
+answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from cpfnet import __version__
+from cpfnet.errors import UserError
+
+# Each name is a module cpfnet.commands.<name> with `add_arguments(parser)`, `run(args) -> int` and a
+# docstring whose first line is the help text.
+COMMANDS: list[str] = []
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's usage dump is noise for a one-line error
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cpfnet", description="CPF-Net: make the person in a photo dance like a video.")
+    parser.add_argument("--version", action="version", version=f"cpfnet {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        module = importlib.import_module(f"cpfnet.commands.{name.replace('-', '_')}")
+        doc = (module.__doc__ or "").strip().splitlines()
+        summary = doc[0] if doc else name
+        cmd = sub.add_parser(name, help=summary, description="\n".join(doc) or None,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args._run(args) or 0)
+    except UserError as exc:
+        print(f"cpfnet {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cpfnet {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The dataset layout shared by synthetic and real videos, and its torch readers."""

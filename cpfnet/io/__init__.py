@@ -1,0 +1,1 @@
+"""File and video input/output."""

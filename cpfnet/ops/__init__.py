@@ -1,0 +1,1 @@
+"""Pure tensor operations (warping, flow resizing)."""

@@ -6,7 +6,8 @@
       frames/000000.png    RGB crops, S x S
       parsing/000000.png   uint8 LIP label ids, S x S
       poses.npy            float32 [T, 18, 3]: (x, y) in crop pixels, confidence
-      background.png       the clean background of the crop, S x S
+      background.png       the clean background of the appearance frame's crop, S x S
+      background_full.png  real videos: the whole inpainted frame, so every frame's crop of it can be cut
       flow/000000.npy      synthetic only: float32 [S, S, 2], for each pixel of frame i the (x, y) pixel of
                            the appearance frame it comes from
       visibility/000000.png  synthetic only: uint8, 0 visible in the appearance frame, 1 hidden there,
@@ -27,6 +28,7 @@ import numpy as np
 from cpfnet.body.keypoints import NUM_KEYPOINTS
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_dir, write_json
+from cpfnet.ops.crop import crop_box
 
 META = "meta.json"
 
@@ -131,9 +133,13 @@ class VideoFolder:
         """LIP label ids uint8 [S, S]."""
         return read_labels(self.root / "parsing" / _frame_name(i, ".png"))
 
-    def background(self) -> np.ndarray:
-        """RGB uint8 [S, S, 3]."""
-        return read_rgb(self.root / "background.png")
+    def background(self, i: int | None = None) -> np.ndarray:
+        """RGB uint8 [S, S, 3]: the clean background behind frame i's crop (the crop box moves with the
+        person in real videos), or behind the appearance frame's crop when i is None."""
+        full = self.root / "background_full.png"
+        if i is None or i == self.appearance_index or not full.is_file():
+            return read_rgb(self.root / "background.png")
+        return crop_box(read_rgb(full), self.meta.crop_boxes[i], self.size)
 
     def flow(self, i: int) -> np.ndarray:
         """float32 [S, S, 2]: appearance-frame pixel (x, y) of each pixel of frame i (synthetic only)."""
@@ -174,12 +180,15 @@ class VideoFolderWriter:
             write_labels(self.tmp / "visibility" / _frame_name(i, ".png"), visibility)
         self.num_frames += 1
 
-    def finish(self, meta: VideoMeta, poses: np.ndarray, background: np.ndarray) -> Path:
-        """Write poses, background and meta.json, then move the folder into place."""
+    def finish(self, meta: VideoMeta, poses: np.ndarray, background: np.ndarray,
+               background_full: np.ndarray | None = None) -> Path:
+        """Write poses, background(s) and meta.json, then move the folder into place."""
         if meta.num_frames != self.num_frames or len(poses) != self.num_frames:
             raise ValueError(f"meta says {meta.num_frames} frames, poses {len(poses)}, written {self.num_frames}")
         np.save(self.tmp / "poses.npy", poses.astype(np.float32))
         write_rgb(self.tmp / "background.png", background)
+        if background_full is not None:
+            write_rgb(self.tmp / "background_full.png", background_full)
         write_json(self.tmp / META, dataclasses.asdict(meta))
         self._atomic.__exit__(None, None, None)
         return self.root

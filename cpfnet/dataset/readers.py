@@ -106,7 +106,7 @@ class AppearanceFrames(_VideoFrames):
             "image": r.image(r.video.frame(i)),
             "parsing": r.labels(r.video.parsing(i)),
             "pose": r.pose(i),
-            "background": r.image(r.video.background()),
+            "background": r.image(r.video.background(i)),
             "video": v,
             "frame": i,
         }
@@ -140,7 +140,7 @@ class FlowPairs(_VideoFrames):
 class Clips(_VideoFrames):
     """K consecutive frames of a video with its appearance frame and background (stage 3, eq. 5).
 
-    Item: images [K,3,S,S], parsings [K,S,S], poses [K,18,3], background [3,S,S], appearance_image,
+    Item: images [K,3,S,S], parsings [K,S,S], poses [K,18,3], backgrounds [K,3,S,S], appearance_image,
     appearance_parsing, appearance_pose, video, frame (the first frame's index)."""
 
     def __init__(self, videos, length: int = 5, size: int | None = None):
@@ -160,7 +160,7 @@ class Clips(_VideoFrames):
             "images": torch.stack([r.image(r.video.frame(i)) for i in frames]),
             "parsings": torch.stack([r.labels(r.video.parsing(i)) for i in frames]),
             "poses": torch.stack([r.pose(i) for i in frames]),
-            "background": r.image(r.video.background()),
+            "backgrounds": torch.stack([r.image(r.video.background(i)) for i in frames]),
             "video": v,
             "frame": start,
         }

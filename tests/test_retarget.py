@@ -71,3 +71,11 @@ def test_bad_shapes_and_no_neck():
         retarget_poses(np.zeros((3, 17, 3)), np.zeros((18, 3)))
     with pytest.raises(ValueError, match="neck"):
         retarget_poses(np.zeros((3, 18, 3)), _pose(STAND))
+
+
+def test_anchor_frame_places_that_frame_on_the_target():
+    source = _dance()
+    target = _pose(STAND * 1.0)
+    out = retarget_poses(source, target, anchor_frame=10)
+    np.testing.assert_allclose(out[10, 1, :2], STAND[1], atol=1e-6)
+    assert out[0, 1, 0] == pytest.approx(STAND[1, 0] - 20)

@@ -49,12 +49,15 @@ def _fill_missing(lengths: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(lengths), reference * ratio, lengths)
 
 
-def retarget_poses(source: np.ndarray, target: np.ndarray, min_confidence: float = 0.3) -> np.ndarray:
+def retarget_poses(source: np.ndarray, target: np.ndarray, min_confidence: float = 0.3,
+                   anchor_frame: int = 0) -> np.ndarray:
     """Move the source's motion onto the target's body.
 
     Args:
         source: [T, 18, 3] source poses (pixels of the source, confidences).
         target: [18, 3] the target's pose in its photo (pixels of the photo).
+        anchor_frame: the source frame placed where the target stands (the first confident neck from it
+            on); the rest of the dance moves relative to it.
     Returns:
         [T, 18, 3] poses in the target photo's pixels with the source's confidences; a joint missing in
         the source (or whose parent is missing) stays missing.
@@ -71,8 +74,8 @@ def retarget_poses(source: np.ndarray, target: np.ndarray, min_confidence: float
     out = np.zeros_like(source)
     out[:, :, 2] = source[:, :, 2]
     ok = source[:, :, 2] >= min_confidence
-    # Start where the target stands: the source's first confident neck goes to the target's neck.
-    root_ok = np.flatnonzero(ok[:, ROOT])
+    # Start where the target stands: the source's neck at the anchor goes to the target's neck.
+    root_ok = np.flatnonzero(ok[anchor_frame:, ROOT]) + anchor_frame
     if len(root_ok) == 0:
         raise ValueError("the source never shows the neck (both shoulders); cannot retarget")
     start = source[root_ok[0], ROOT, :2]

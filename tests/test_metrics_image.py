@@ -125,7 +125,7 @@ def test_gaussian_window_is_normalised_and_symmetric():
 
 
 def test_gradients_in_float64():
-    a, b = _pair(seed=4, shape=(1, 2, 12, 13), noise=0.2)
+    a, b = _pair(seed=4, shape=(1, 1, 11, 12), noise=0.2)
     a.requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda x: psnr(x, b), (a,))
-    assert torch.autograd.gradcheck(lambda x: ssim(x, b), (a,))
+    assert torch.autograd.gradcheck(lambda x: psnr(x, b), (a,), fast_mode=True)
+    assert torch.autograd.gradcheck(lambda x: ssim(x, b), (a,), fast_mode=True)

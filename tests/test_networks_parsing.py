@@ -1,0 +1,48 @@
+"""Stage 1 network: ParsingGenerator shapes, config mirroring, errors."""
+
+from dataclasses import asdict
+
+import pytest
+import torch
+
+from cpfnet.body.parsing_labels import NUM_LABELS
+from cpfnet.body.pose_maps import POSE_CHANNELS
+from cpfnet.stages.parsing import ParsingGenerator, ParsingGeneratorConfig
+
+TINY = ParsingGeneratorConfig(ngf=4, n_blocks=1)
+
+
+def test_tiny_shapes_and_softmax():
+    torch.manual_seed(0)
+    net = ParsingGenerator(**asdict(TINY))
+    out = net(torch.rand(3, NUM_LABELS, 16, 24), torch.rand(3, POSE_CHANNELS, 16, 24))
+    assert set(out) == {"logits", "probs"}
+    assert out["logits"].shape == out["probs"].shape == (3, NUM_LABELS, 16, 24)
+    torch.testing.assert_close(out["probs"].sum(dim=1), torch.ones(3, 16, 24))
+    torch.testing.assert_close(out["probs"], out["logits"].softmax(dim=1))
+
+
+def test_config_mirrors_constructor_and_paper_defaults():
+    cfg = ParsingGeneratorConfig()
+    assert (cfg.ngf, cfg.n_blocks, cfg.n_downsample, cfg.norm) == (64, 9, 2, "instance")
+    assert (cfg.num_labels, cfg.pose_channels) == (NUM_LABELS, POSE_CHANNELS)
+    net = ParsingGenerator(**asdict(TINY))
+    assert sum(isinstance(m, torch.nn.InstanceNorm2d) for m in net.modules()) > 0
+
+
+def test_rejects_wrong_inputs():
+    net = ParsingGenerator(**asdict(TINY))
+    with pytest.raises(ValueError, match="pose maps"):
+        net(torch.rand(1, NUM_LABELS, 16, 16), torch.rand(1, 18, 16, 16))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        net(torch.rand(1, NUM_LABELS, 18, 16), torch.rand(1, POSE_CHANNELS, 18, 16))
+
+
+@pytest.mark.slow
+def test_paper_configuration_at_448():
+    net = ParsingGenerator(**asdict(ParsingGeneratorConfig())).eval()
+    assert sum(1 for m in net.modules() if type(m).__name__ == "ResidualBlock") == 9
+    with torch.inference_mode():
+        out = net(torch.rand(1, NUM_LABELS, 448, 448), torch.rand(1, POSE_CHANNELS, 448, 448))
+    assert out["logits"].shape == out["probs"].shape == (1, NUM_LABELS, 448, 448)
+    assert torch.isfinite(out["logits"]).all()

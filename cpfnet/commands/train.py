@@ -1,0 +1,46 @@
+"""Train one stage of CPF-Net: `cpfnet train STAGE --config NAME|PATH --data DIR --runs RUNS`.
+
+STAGE is parsing, flow, foreground or fusion; train them in that order into one RUNS folder (foreground needs
+flow, fusion needs the other three). Each writes RUNS/STAGE/: the resolved config.yaml, checkpoints
+(step_N/*.safetensors + training state, `latest` names the newest) and TensorBoard events
+(`tensorboard --logdir RUNS`). Ctrl-C writes a checkpoint; --resume continues exactly where it stopped.
+Under `torchrun --nproc_per_node=K` the same command trains with K processes (DistributedDataParallel).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("stage", metavar="STAGE", help="parsing, flow, foreground or fusion")
+    parser.add_argument("--config", required=True, metavar="NAME|PATH",
+                        help="a shipped config (paper, tiny) or a YAML file")
+    parser.add_argument("--data", required=True, metavar="DIR", help="folder of cpfnet video folders")
+    parser.add_argument("--runs", required=True, metavar="RUNS",
+                        help="the run folder: RUNS/STAGE is written, earlier stages are read from RUNS")
+    parser.add_argument("--steps", type=int, metavar="N", help="train until step N (overrides the config's schedule)")
+    parser.add_argument("--resume", action="store_true", help="continue from RUNS/STAGE's latest checkpoint")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--seed", type=int, help="random seed (overrides the config's train.seed)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cpfnet.errors import UserError
+    from cpfnet.training.config import check_stage, load_config
+    from cpfnet.training.trainer import train
+
+    stage = check_stage(args.stage)
+    config = load_config(args.config)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise UserError(f"--steps must be at least 1, got {args.steps}")
+        config.stage(stage).schedule.steps, config.stage(stage).schedule.epochs = args.steps, 0.0
+    if args.seed is not None:
+        config.train.seed = args.seed
+    result = train(stage, config, args.data, args.runs, resume=args.resume, device=args.device,
+                   progress=not args.no_progress)
+    if result.checkpoint is not None:
+        print(f"{stage}: step {result.step} of {result.total_steps}, checkpoint {result.checkpoint}")
+    return 130 if result.interrupted else 0

@@ -1,0 +1,1 @@
+"""Named training configs shipped with cpfnet: `cpfnet train STAGE --config NAME` finds NAME.yaml here."""

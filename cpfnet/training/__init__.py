@@ -1,0 +1,1 @@
+"""Training of CPF-Net's stages: configs, the shared trainer, checkpoints, logging, distributed runs."""

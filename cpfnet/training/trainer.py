@@ -1,0 +1,196 @@
+"""The one training loop every stage shares: data order, optimizer steps, logging, checkpoints, resume.
+
+Per step: the stage's `generator_step` gives named loss terms; their sum is minimised by the "generator"
+optimizer; adversarial stages then run `discriminator_step` and step the "discriminator" optimizer (the
+paper's alternating updates, III-C). Checkpoints every `train.checkpoint_every` steps, at the end, and when
+Ctrl-C / SIGTERM asks the run to stop; `resume=True` continues exactly where the latest checkpoint left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cpfnet.errors import UserError
+from cpfnet.io.atomic import atomic_file
+from cpfnet.training import distributed
+from cpfnet.training.checkpoint import (CONFIG, latest_checkpoint, load_training_state, load_weights, read_config,
+                                        rng_state, save_checkpoint, set_rng_state)
+from cpfnet.training.config import Config, check_stage, config_difference, dump_config
+from cpfnet.training.data import make_loader, to_device
+from cpfnet.training.logging import TrainLogger
+from cpfnet.training.registry import task_class
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    stage_dir: Path
+    step: int  # the step the run ended at
+    total_steps: int
+    checkpoint: Path | None  # the checkpoint written last (None on ranks other than 0)
+    interrupted: bool
+    networks: dict  # the trained networks (unwrapped), as this process holds them at the end
+
+
+class _StopRequest:
+    """First Ctrl-C or SIGTERM: finish the step, write a checkpoint, stop. A second Ctrl-C aborts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def __enter__(self) -> "_StopRequest":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.warning("stopping after this step and writing a checkpoint (Ctrl-C again to abort without one)")
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _optimize(optimizer: torch.optim.Optimizer, losses: dict[str, torch.Tensor]) -> torch.Tensor:
+    total = sum(losses.values())
+    optimizer.zero_grad(set_to_none=True)
+    total.backward()
+    optimizer.step()
+    return total.detach()
+
+
+def check_run_folder(stage: str, config: Config, runs: Path, resume: bool) -> Path | None:
+    """The checkpoint to resume from (None: start at step 0); one-line errors for an occupied RUNS/STAGE
+    without --resume and for a config that differs from the one a resumed run was trained with."""
+    stage_dir = runs / stage
+    existing = latest_checkpoint(stage_dir)
+    if existing is None:
+        if resume:
+            log.info("%s has no checkpoint to resume; starting at step 0", stage_dir)
+        return None
+    if not resume:
+        raise UserError(f"{stage_dir} already has checkpoints; pass --resume to continue or choose another --runs")
+    difference = config_difference(read_config(stage_dir), config, stage)
+    if difference:
+        raise UserError(f"the config differs from the one {stage_dir} was trained with ({difference}); resume "
+                        "with the same config or choose another --runs")
+    return existing
+
+
+def train(stage: str, config: Config, data: str | Path, runs: str | Path, resume: bool = False,
+          device: str = "cpu", progress: bool = True) -> TrainResult:
+    """Train `stage` on the video folders under `data` into RUNS/STAGE (see cpfnet.training.checkpoint)."""
+    check_stage(stage)
+    data, runs = Path(data), Path(runs)
+    if not data.is_dir():
+        raise UserError(f"data folder {data} not found; make one with `cpfnet synth` or `cpfnet prepare`")
+    ctx = distributed.setup(device)
+    try:
+        return _train(stage, config, data, runs, resume, ctx, progress)
+    finally:
+        distributed.teardown(ctx)
+
+
+def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx: distributed.Context,
+           progress: bool) -> TrainResult:
+    resume_from = check_run_folder(stage, config, runs, resume)
+    if ctx.device.type == "cpu":
+        torch.set_num_threads(config.train.threads or distributed.default_threads(ctx))
+    seed = config.train.seed
+    seed_everything(seed)
+    task = task_class(stage)(config, runs, ctx)
+    dataset = task.dataset(data)
+    schedule = task.section.schedule
+    loader, sampler, local_batch, steps_per_epoch = make_loader(
+        dataset, ctx, schedule.batch_size, seed, config.data.num_workers, stage)
+    total = schedule.steps or max(1, math.ceil(schedule.epochs * steps_per_epoch))
+
+    step = 0
+    if resume_from is not None:
+        load_weights(resume_from, task.networks)
+        state = load_training_state(resume_from)
+        for name, optimizer in task.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        step = state["step"]
+        if (state["steps_per_epoch"], state["world_size"]) != (steps_per_epoch, ctx.world_size):
+            log.warning("the data or the number of processes changed since %s: training continues, but not in "
+                        "the order an uninterrupted run would have taken", resume_from)
+        rngs = state["rng"]
+        set_rng_state(rngs[ctx.rank] if ctx.rank < len(rngs) else rngs[0])
+    task.distribute()
+    task.train_mode()
+
+    stage_dir = runs / stage
+    distributed.barrier(ctx)  # every rank has checked RUNS before rank 0 writes to it
+    if ctx.is_main:
+        with atomic_file(stage_dir / CONFIG) as tmp:
+            tmp.write_text(f"# resolved config of `cpfnet train {stage}`\n" + dump_config(config))
+        log.info("training %s: %d samples, %d steps per epoch, global batch %d (%d per process x %d), "
+                 "steps %d -> %d", stage, len(dataset), steps_per_epoch, schedule.batch_size, local_batch,
+                 ctx.world_size, step, total)
+
+    def checkpoint(at: int) -> Path | None:
+        rngs = distributed.gather(rng_state(), ctx)
+        path = None
+        if ctx.is_main:
+            state = {"step": at, "epoch": at // steps_per_epoch, "batch_in_epoch": at % steps_per_epoch,
+                     "steps_per_epoch": steps_per_epoch, "world_size": ctx.world_size, "dataset_size": len(dataset),
+                     "optimizers": {k: o.state_dict() for k, o in task.optimizers.items()}, "rng": rngs}
+            path = save_checkpoint(stage_dir, at, task.networks, state, config.train.keep_checkpoints)
+        distributed.barrier(ctx)
+        return path
+
+    logger = TrainLogger(stage_dir, ctx, total, step, config.train.log_every, progress)
+    written, stopping = resume_from, False
+    try:
+        with _StopRequest() as stop:
+            while step < total and not stopping:
+                epoch, position = divmod(step, steps_per_epoch)
+                sampler.set_position(epoch, position * local_batch)
+                for batch in loader:
+                    batch = to_device(batch, ctx.device)
+                    generated = task.generator_step(batch)
+                    scalars = {"loss/total": _optimize(task.optimizers["generator"], generated.losses)}
+                    scalars.update({f"loss/{k}": v for k, v in generated.losses.items()})
+                    scalars.update({f"metrics/{k}": v for k, v in generated.metrics.items()})
+                    if task.adversarial:
+                        judged = task.discriminator_step(batch, generated)
+                        _optimize(task.optimizers["discriminator"], judged.losses)
+                        scalars.update({f"loss/{k}": v for k, v in judged.losses.items()})
+                    step += 1
+                    logger.add(scalars)
+                    logger.step(step, {"epoch": step / steps_per_epoch})
+                    if ctx.is_main and (step % config.train.image_every == 0 or step == total):
+                        with torch.no_grad():
+                            logger.images(step, task.images(batch, generated))
+                    stopping = distributed.any_rank(stop.requested, ctx)
+                    if step % config.train.checkpoint_every == 0 or step == total or stopping:
+                        written = checkpoint(step)
+                    if stopping or step >= total:
+                        break
+    finally:
+        logger.close()
+    if stopping and ctx.is_main:
+        log.warning("stopped at step %d of %d; continue with --resume", step, total)
+    return TrainResult(stage_dir, step, total, written, stopping, task.networks)

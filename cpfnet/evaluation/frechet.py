@@ -2,11 +2,17 @@
 
     d^2 = |mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr( (S1^1/2 S2 S1^1/2)^1/2 )
 
-The trace term is computed as the reference FVD code does (TF-GAN's `trace_sqrt_product`): through the
-symmetric matrix S1^1/2 S2 S1^1/2, whose eigenvalues are those of S1 S2 but which is symmetric positive
-semi-definite, so a symmetric eigen-decomposition gives a real, stable square root even when the
-covariances are singular (fewer videos than feature dimensions, the usual case). Everything runs in
-float64; eigenvalues that round to slightly negative values are clipped to zero.
+From statistics, the trace term is computed as the reference FVD code does (TF-GAN's
+`trace_sqrt_product`): through the symmetric matrix S1^1/2 S2 S1^1/2, whose eigenvalues are those of S1 S2
+but which is symmetric positive semi-definite, so a symmetric eigen-decomposition gives a real square
+root. Eigenvalues below the rounding level (D * eps * the largest) are set to zero: they are the null
+space of a singular covariance (fewer videos than feature dimensions, the usual case for FVD), and the
+square roots of their rounding noise would otherwise add up to a visible error.
+
+From features, when there are fewer videos than dimensions, the trace term is exact and cheaper in the
+videos' own space: with centred features A [N1, D], B [N2, D], S1 = A'A / (N1 - 1), S2 = B'B / (N2 - 1),
+the non-zero eigenvalues of S1 S2 are the squared singular values of A B' / sqrt((N1 - 1)(N2 - 1)), so
+tr (S1 S2)^1/2 is the sum of those singular values (the nuclear norm). Everything runs in float64.
 """
 
 from __future__ import annotations
@@ -24,13 +30,17 @@ def _as_float64_matrix(name: str, value: np.ndarray, dim: int | None = None) -> 
     return value
 
 
+def _significant(eigenvalues: np.ndarray) -> np.ndarray:
+    """Eigenvalues of a PSD matrix with those at rounding level (or negative) set to zero."""
+    tolerance = eigenvalues.size * np.finfo(np.float64).eps * max(float(np.abs(eigenvalues).max(initial=0.0)), 0.0)
+    return np.where(eigenvalues > tolerance, eigenvalues, 0.0)
+
+
 def symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
-    """Square root of a symmetric positive semi-definite [D, D] matrix (float64), negative rounding clipped."""
+    """Square root of a symmetric positive semi-definite [D, D] matrix (float64); rounding-level eigenvalues -> 0."""
     matrix = _as_float64_matrix("matrix", matrix)
-    sym = (matrix + matrix.T) / 2
-    eigenvalues, eigenvectors = np.linalg.eigh(sym)
-    root = np.sqrt(np.clip(eigenvalues, 0.0, None))
-    return (eigenvectors * root) @ eigenvectors.T
+    eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (eigenvectors * np.sqrt(_significant(eigenvalues))) @ eigenvectors.T
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
@@ -39,8 +49,7 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     sigma2 = _as_float64_matrix("sigma2", sigma2, sigma1.shape[0])
     root1 = symmetric_sqrt(sigma1)
     inner = root1 @ sigma2 @ root1
-    eigenvalues = np.linalg.eigvalsh((inner + inner.T) / 2)
-    return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
+    return float(np.sqrt(_significant(np.linalg.eigvalsh((inner + inner.T) / 2))).sum())
 
 
 def gaussian_statistics(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,9 +81,22 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 
 
 def frechet_distance_from_features(features1: np.ndarray, features2: np.ndarray) -> float:
-    """Frechet distance between Gaussians fitted to features1 [N1, D] and features2 [N2, D]."""
+    """Frechet distance between Gaussians fitted (unbiased covariance) to features1 [N1, D] and features2 [N2, D].
+
+    With no more videos than dimensions the trace term comes exactly from the [N1, N2] cross matrix of the
+    centred features; otherwise from the covariances (`frechet_distance`).
+    """
     mu1, sigma1 = gaussian_statistics(features1)
     mu2, sigma2 = gaussian_statistics(features2)
     if mu1.shape != mu2.shape:
         raise ValueError(f"feature sizes differ: {mu1.shape[0]} and {mu2.shape[0]}")
-    return frechet_distance(mu1, sigma1, mu2, sigma2)
+    n1, n2, dim = len(features1), len(features2), mu1.shape[0]
+    if max(n1, n2) > dim:
+        return frechet_distance(mu1, sigma1, mu2, sigma2)
+    a = np.asarray(features1, dtype=np.float64) - mu1
+    b = np.asarray(features2, dtype=np.float64) - mu2
+    scale = np.sqrt((n1 - 1) * (n2 - 1))
+    trace_root = np.linalg.svd(a @ b.T, compute_uv=False).sum() / scale
+    diff = mu1 - mu2
+    value = diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_root
+    return float(max(value, 0.0))

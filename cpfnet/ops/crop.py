@@ -32,7 +32,9 @@ def crop_box(image: np.ndarray, box, size: int, labels: bool = False, border: st
                            interpolation=cv2.INTER_AREA)
         fx, fy = small.shape[1] / w, small.shape[0] / h
         box = (box[0] * fx, box[1] * fy, box[2] * fx, box[3] * fy)
-        return crop_box(small, box, size, labels=False, border=border)
+        # Warp directly: rounding the shrunk size can leave a scale just under 1, and recursing on it
+        # would shrink again, forever.
+        image, matrix, interpolation = small, _crop_matrix(box, size), cv2.INTER_LINEAR
     mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT
     return cv2.warpAffine(image, matrix, (size, size), flags=interpolation, borderMode=mode, borderValue=0)
 

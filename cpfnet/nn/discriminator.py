@@ -15,7 +15,7 @@ from cpfnet.nn.blocks import norm_layer
 
 
 class PatchDiscriminator(nn.Module):
-    """[B, in_channels, H, W] -> patch logits [B, 1, ~H/2**n_layers + 2, ~W/2**n_layers + 2]."""
+    """[B, in_channels, H, W] -> patch logits [B, 1, H/2**n_layers + 3, W/2**n_layers + 3] (sizes rounded down)."""
 
     def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, norm: str = "instance"):
         super().__init__()

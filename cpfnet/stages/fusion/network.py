@@ -1,0 +1,60 @@
+"""Stage 3: the spatio-temporal fusion network (paper III-D, eq. 5).
+
+    fg_mask^t = F(bg, x_fg^t, x^{t-1});  x^t = x_fg^t * fg_mask^t + bg * (1 - fg_mask^t)
+
+F is "a ResNet-like network"; the paper gives no depth. We use CycleGAN's resnet_6blocks (ngf 64, two stride-2
+downsamplings, 6 residual blocks): a mask is a simpler output than an image or a parsing (stage 1 uses 9), and
+working at 1/4 resolution its receptive field is already about 120 pixels wide, enough to blend the person's
+boundary into the background and to follow the previous frame's motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from cpfnet.nn.resnet import ResnetGenerator
+
+
+def compose(foreground: torch.Tensor, background: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Eq. 5: foreground [B, 3, H, W] * mask [B, 1, H, W] + background [B or 1, 3, H, W] * (1 - mask)."""
+    return foreground * mask + background * (1.0 - mask)
+
+
+def parsing_mask(parsing_probs: torch.Tensor) -> torch.Tensor:
+    """The ablation "w/o fusion": the generated parsing's foreground as the mask, 1 - P(background).
+    [B, 20, H, W] probabilities -> [B, 1, H, W]."""
+    return 1.0 - parsing_probs[:, 0:1]
+
+
+@dataclass
+class FusionNetConfig:
+    """Mirrors FusionNet; the defaults are our paper-scale choice (resnet_6blocks, ngf 64)."""
+
+    ngf: int = 64
+    n_downsample: int = 2
+    n_blocks: int = 6
+    norm: str = "instance"
+
+
+class FusionNet(nn.Module):
+    """(background [B or 1, 3, H, W], foreground x_fg^t [B, 3, H, W], previous frame x^{t-1} [B, 3, H, W], all in
+    [-1, 1]) -> {"mask": fg_mask^t [B, 1, H, W] in (0, 1), "frame": x^t [B, 3, H, W] (eq. 5)}.
+
+    H and W must be multiples of 2**n_downsample.
+    """
+
+    def __init__(self, ngf: int = 64, n_downsample: int = 2, n_blocks: int = 6, norm: str = "instance"):
+        super().__init__()
+        self.generator = ResnetGenerator(9, 1, ngf, n_downsample, n_blocks, norm)
+
+    def forward(self, background: torch.Tensor, foreground: torch.Tensor,
+                previous: torch.Tensor) -> dict[str, torch.Tensor]:
+        if foreground.shape[1] != 3 or previous.shape != foreground.shape or background.shape[1:] != foreground.shape[1:]:
+            raise ValueError(f"expected three RGB [B, 3, H, W] images, got background {tuple(background.shape)}, "
+                             f"foreground {tuple(foreground.shape)}, previous {tuple(previous.shape)}")
+        background = background.expand_as(foreground)
+        mask = torch.sigmoid(self.generator(torch.cat([background, foreground, previous], dim=1)))
+        return {"mask": mask, "frame": compose(foreground, background, mask)}

@@ -1,0 +1,59 @@
+"""Stage 2a network: FlowRegressor shapes, identity flow at initialisation, errors."""
+
+from dataclasses import asdict
+
+import pytest
+import torch
+
+from cpfnet.body.pose_maps import POSE_CHANNELS
+from cpfnet.ops.warp import identity_flow
+from cpfnet.stages.flow import VISIBILITY_CLASSES, FlowRegressor, FlowRegressorConfig
+
+TINY = FlowRegressorConfig(channels=(4, 8, 8))
+
+
+def test_tiny_shapes_and_identity_at_init():
+    torch.manual_seed(0)
+    net = FlowRegressor(**asdict(TINY))
+    out = net(torch.rand(2, POSE_CHANNELS, 20, 28), torch.rand(2, POSE_CHANNELS, 20, 28))
+    assert set(out) == {"flow", "visibility_logits", "visibility"}
+    assert out["flow"].shape == (2, 2, 20, 28)
+    assert out["visibility_logits"].shape == out["visibility"].shape == (2, VISIBILITY_CLASSES, 20, 28)
+    # The flow head starts at zero displacement: every pixel samples itself.
+    torch.testing.assert_close(out["flow"], identity_flow(2, 20, 28))
+    torch.testing.assert_close(out["visibility"].sum(dim=1), torch.ones(2, 20, 28))
+
+
+def test_displacement_is_in_image_units():
+    """The same head output moves the flow by the same fraction of the image at any size."""
+    torch.manual_seed(0)
+    net = FlowRegressor(**asdict(TINY))
+    torch.nn.init.constant_(net.flow_head.bias, 0.25)
+    for size in (16, 32):
+        out = net(torch.rand(1, POSE_CHANNELS, size, size), torch.rand(1, POSE_CHANNELS, size, size))
+        displacement = out["flow"] - identity_flow(1, size, size)
+        torch.testing.assert_close(displacement, torch.full_like(displacement, 0.25 * size))
+
+
+def test_config_mirrors_constructor_and_paper_defaults():
+    cfg = FlowRegressorConfig()
+    assert cfg.channels == (64, 128, 256, 512, 512) and cfg.pose_channels == POSE_CHANNELS
+    net = FlowRegressor(**{**asdict(TINY), "channels": [4, 8]})  # a YAML list works as well as a tuple
+    assert len(net.encoder.levels) == 2
+
+
+def test_rejects_wrong_inputs():
+    net = FlowRegressor(**asdict(TINY))
+    with pytest.raises(ValueError, match="pose maps"):
+        net(torch.rand(1, POSE_CHANNELS, 16, 16), torch.rand(1, POSE_CHANNELS, 16, 8))
+
+
+@pytest.mark.slow
+def test_paper_configuration_at_448():
+    net = FlowRegressor(**asdict(FlowRegressorConfig())).eval()
+    assert len(net.encoder.levels) == 5
+    with torch.inference_mode():
+        out = net(torch.rand(1, POSE_CHANNELS, 448, 448), torch.rand(1, POSE_CHANNELS, 448, 448))
+    assert out["flow"].shape == (1, 2, 448, 448)
+    assert out["visibility_logits"].shape == out["visibility"].shape == (1, 3, 448, 448)
+    assert torch.isfinite(out["flow"]).all()

@@ -1,0 +1,227 @@
+"""`cpfnet train`: every stage end to end on CPU with the tiny config, the RUNS layout, TensorBoard, loading a
+trained stage back, exact resume (also after Ctrl-C), and the one-line errors."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from cpfnet.cli import main
+from cpfnet.training.checkpoint import load_stage, load_training_state
+from cpfnet.training.config import dump_config, load_config
+from cpfnet.training.trainer import train
+
+STEPS = {"parsing": 3, "flow": 3, "foreground": 2, "fusion": 2}
+NETWORKS = {"parsing": ["generator"], "flow": ["flow"], "foreground": ["generator", "discriminator"],
+            "fusion": ["fusion"]}
+
+
+def _train(stage, data, runs, *extra):
+    return main(["train", stage, "--config", "tiny", "--data", str(data), "--runs", str(runs), "--no-progress",
+                 *extra])
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(shapes_dataset, tmp_path_factory):
+    """One RUNS folder with all four stages trained a few steps each, in order, through the CLI."""
+    runs = tmp_path_factory.mktemp("runs")
+    for stage, steps in STEPS.items():
+        assert _train(stage, shapes_dataset, runs, "--steps", str(steps)) == 0
+    return runs
+
+
+def _tiny_yaml(tmp_path, name="custom", **changes):
+    """The tiny config with some `section.key.key: value` changes, as a YAML file."""
+    data = yaml.safe_load(dump_config(load_config("tiny")))
+    for dotted, value in changes.items():
+        *path, key = dotted.split("__")
+        node = data
+        for part in path:
+            node = node[part]
+        node[key] = value
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_every_stage_trains_end_to_end(tiny_runs):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    for stage, steps in STEPS.items():
+        stage_dir = tiny_runs / stage
+        assert (stage_dir / "latest").read_text().strip() == f"step_{steps:06d}"
+        checkpoint = stage_dir / f"step_{steps:06d}"
+        assert sorted(p.name for p in checkpoint.iterdir()) == sorted(
+            [f"{n}.safetensors" for n in NETWORKS[stage]] + ["training_state.pt"])
+        saved = load_config(str(stage_dir / "config.yaml"))
+        assert saved.stage(stage).schedule.steps == steps and saved.data.size == 64
+        state = load_training_state(checkpoint)
+        assert state["step"] == steps and set(state["optimizers"]) == (
+            {"generator", "discriminator"} if stage == "foreground" else {"generator"})
+        events = list(stage_dir.glob("events.out.tfevents.*"))
+        assert events
+        acc = EventAccumulator(str(stage_dir), size_guidance={"images": 0, "scalars": 0})
+        acc.Reload()
+        tags = acc.Tags()
+        assert "loss/total" in tags["scalars"] and "samples" in tags["images"]
+        assert [e.step for e in acc.Scalars("loss/total")][-1] == steps
+    acc = EventAccumulator(str(tiny_runs / "flow"))
+    acc.Reload()
+    assert {"metrics/epe_px", "metrics/visibility_accuracy", "loss/epe", "loss/visibility"} <= set(acc.Tags()["scalars"])
+    acc = EventAccumulator(str(tiny_runs / "foreground"))
+    acc.Reload()
+    assert {"loss/adversarial", "loss/l1", "loss/perceptual", "loss/d_real", "loss/d_fake"} <= set(acc.Tags()["scalars"])
+
+
+def test_load_stage_rebuilds_every_trained_network(tiny_runs):
+    for stage, steps in STEPS.items():
+        networks, config = load_stage(tiny_runs, stage, "cpu")
+        assert sorted(networks) == sorted(NETWORKS[stage]) and config.data.size == 64
+        for name, module in networks.items():
+            assert not module.training and not any(p.requires_grad for p in module.parameters())
+            weights = load_file(str(tiny_runs / stage / f"step_{steps:06d}" / f"{name}.safetensors"))
+            for key, value in module.state_dict().items():
+                assert torch.equal(value, weights[key])
+    networks, _ = load_stage(tiny_runs, "foreground", "cpu", names=["generator"])
+    assert list(networks) == ["generator"]
+
+
+def test_trained_networks_run_on_a_frame(tiny_runs, shapes_dataset):
+    """The rebuilt stages chain: parsing -> flow -> foreground -> fusion on one real sample."""
+    from cpfnet.body.pose_maps import render_pose_maps
+    from cpfnet.dataset.readers import AppearanceFrames
+    from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
+
+    nets = {stage: load_stage(tiny_runs, stage)[0] for stage in STEPS}
+    item = AppearanceFrames(shapes_dataset)[0]
+    maps = render_pose_maps(item["pose"][None], 64, 64, 1.5)
+    with torch.inference_mode():
+        parsing = nets["parsing"]["generator"](one_hot_parsing(item["appearance_parsing"][None]), maps)["probs"]
+        flow = nets["flow"]["flow"](render_pose_maps(item["appearance_pose"][None], 64, 64, 1.5), maps)
+        appearance = extract_foreground(item["appearance_image"][None], item["appearance_parsing"][None])
+        fg = nets["foreground"]["generator"](parsing, flow["flow"], flow["visibility"], appearance=appearance)
+        out = nets["fusion"]["fusion"](item["background"][None], fg["foreground"], fg["foreground"])
+    assert out["frame"].shape == (1, 3, 64, 64) and torch.isfinite(out["frame"]).all()
+
+
+def _weights(checkpoint):
+    return {p.stem: load_file(str(p)) for p in Path(checkpoint).glob("*.safetensors")}
+
+
+def _assert_same_weights(a, b):
+    wa, wb = _weights(a), _weights(b)
+    assert wa.keys() == wb.keys() and wa
+    for name in wa:
+        for key in wa[name]:
+            assert torch.equal(wa[name][key], wb[name][key]), f"{name}.{key} differs"
+
+
+def test_resumed_run_ends_with_the_same_weights(tiny_runs, shapes_dataset, tmp_path):
+    """Foreground (two networks, two optimizers, alternating): 1 step + resume to 3 == 3 steps straight."""
+    def config(steps):
+        c = load_config("tiny")
+        c.foreground.schedule.steps = steps
+        return c
+
+    for name in ("straight", "resumed"):
+        (tmp_path / name).mkdir()
+        shutil.copytree(tiny_runs / "flow", tmp_path / name / "flow")
+    straight = train("foreground", config(3), shapes_dataset, tmp_path / "straight", progress=False)
+    first = train("foreground", config(1), shapes_dataset, tmp_path / "resumed", progress=False)
+    assert first.step == 1
+    resumed = train("foreground", config(3), shapes_dataset, tmp_path / "resumed", resume=True, progress=False)
+    assert resumed.step == straight.step == 3
+    _assert_same_weights(straight.checkpoint, resumed.checkpoint)
+    a, b = load_training_state(straight.checkpoint), load_training_state(resumed.checkpoint)
+    for name in ("generator", "discriminator"):
+        for sa, sb in zip(a["optimizers"][name]["state"].values(), b["optimizers"][name]["state"].values()):
+            assert torch.equal(sa["exp_avg"], sb["exp_avg"]) and torch.equal(sa["exp_avg_sq"], sb["exp_avg_sq"])
+
+
+def test_old_checkpoints_are_pruned(shapes_dataset, tmp_path):
+    c = load_config("tiny")
+    c.parsing.schedule.steps = 4
+    c.train.checkpoint_every = 1  # keep_checkpoints is 2 in tiny
+    result = train("parsing", c, shapes_dataset, tmp_path, progress=False)
+    assert sorted(p.name for p in (tmp_path / "parsing").glob("step_*")) == ["step_000003", "step_000004"]
+    assert result.checkpoint == tmp_path / "parsing" / "step_000004"
+    assert not [p for p in (tmp_path / "parsing").iterdir() if p.name.startswith(".")]  # no temporary leftovers
+
+
+def _cli(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "cpfnet.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_interrupt_writes_a_checkpoint_and_resume_is_exact(shapes_dataset, tmp_path):
+    """Ctrl-C mid-run: a checkpoint at the step reached, exit 130; resuming to N steps gives the weights of an
+    uninterrupted N-step run."""
+    config = _tiny_yaml(tmp_path, train__checkpoint_every=100_000)
+    common = ["--config", str(config), "--data", str(shapes_dataset), "--no-progress"]
+    proc = _cli("train", "parsing", "--runs", str(tmp_path / "a"), "--steps", "100000", *common)
+    stage_dir = tmp_path / "a" / "parsing"
+    deadline = time.time() + 60
+    while not (stage_dir / "config.yaml").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.5)  # a few steps
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    reached = load_training_state(stage_dir / (stage_dir / "latest").read_text().strip())["step"]
+    assert 1 <= reached < 100_000
+    steps = str(reached + 2)
+    resumed = _cli("train", "parsing", "--runs", str(tmp_path / "a"), "--steps", steps, "--resume", *common)
+    straight = _cli("train", "parsing", "--runs", str(tmp_path / "b"), "--steps", steps, *common)
+    for p in (resumed, straight):
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    _assert_same_weights(tmp_path / "a" / "parsing" / f"step_{int(steps):06d}",
+                         tmp_path / "b" / "parsing" / f"step_{int(steps):06d}")
+
+
+def test_use_flow_false_trains_without_the_flow_stage(shapes_dataset, tmp_path):
+    config = _tiny_yaml(tmp_path, foreground__generator__use_flow=False)
+    assert main(["train", "foreground", "--config", str(config), "--data", str(shapes_dataset), "--runs",
+                 str(tmp_path / "runs"), "--steps", "1", "--no-progress"]) == 0
+    networks, saved = load_stage(tmp_path / "runs", "foreground")
+    assert not saved.foreground.generator.use_flow and networks["generator"].warp_blocks is None
+
+
+def _error(capsys, *args):
+    code = main(list(args))
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_one_line_errors(capsys, shapes_dataset, tmp_path, tiny_runs):
+    data = str(shapes_dataset)
+    assert "unknown stage 'pose'; known: parsing, flow, foreground, fusion" in _error(
+        capsys, "train", "pose", "--config", "tiny", "--data", data, "--runs", str(tmp_path))
+    assert "unknown config 'huge'; known: paper, tiny" in _error(
+        capsys, "train", "flow", "--config", "huge", "--data", data, "--runs", str(tmp_path))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("flow:\n  network: {chanels: [8, 16]}\n")
+    assert "unknown key config.flow.network.chanels" in _error(
+        capsys, "train", "flow", "--config", str(bad), "--data", data, "--runs", str(tmp_path))
+    assert "data folder" in _error(
+        capsys, "train", "flow", "--config", "tiny", "--data", str(tmp_path / "nothing"), "--runs", str(tmp_path))
+    err = _error(capsys, "train", "foreground", "--config", "tiny", "--data", data, "--runs", str(tmp_path / "r"))
+    assert "flow has no checkpoint" in err and "train the flow stage first: cpfnet train flow" in err
+    err = _error(capsys, "train", "fusion", "--config", "tiny", "--data", data, "--runs", str(tmp_path / "r"))
+    assert "train the parsing stage first" in err
+    assert "pass --resume to continue or choose another --runs" in _error(
+        capsys, "train", "parsing", "--config", "tiny", "--data", data, "--runs", str(tiny_runs), "--steps", "1")
+    other = _tiny_yaml(tmp_path, parsing__optimizer__lr=1e-3)
+    err = _error(capsys, "train", "parsing", "--config", str(other), "--data", data, "--runs", str(tiny_runs),
+                 "--resume")
+    assert "config differs" in err and "parsing.optimizer.lr" in err
+    assert not (tmp_path / "r").exists() or not list((tmp_path / "r").rglob("step_*"))

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parsing", metavar="DIR",
                         help="LIP label PNGs (e.g. from Graphonomy or SCHP) to use instead of the coarse parser")
     parser.add_argument("--savgol-window", type=int, default=d.savgol_window,
-                        help=f"Savitzky-Golay window in frames (default {d.savgol_window})")
+                        help=f"Savitzky-Golay window in frames (default {d.savgol_window}; 1: no smoothing)")
     parser.add_argument("--savgol-order", type=int, default=d.savgol_order,
                         help=f"Savitzky-Golay polynomial order (default {d.savgol_order})")
     parser.add_argument("--max-gap", type=int, default=d.max_gap,

@@ -19,7 +19,7 @@ class PrepareConfig:
     padding: float = 0.1  # crop margin on each side, fraction of the person's longer side
     crop_mode: str = "auto"  # auto | fixed | track (see crop_track.crop_boxes)
     crop_smoothing: float = 1.0  # seconds of smoothing of a tracking crop box
-    savgol_window: int = 7  # Savitzky-Golay window in frames (odd)
+    savgol_window: int = 7  # Savitzky-Golay window in frames (odd; 1 = no smoothing)
     savgol_order: int = 2  # Savitzky-Golay polynomial order
     max_gap: int = 8  # longest run of frames a missing joint is interpolated over
     min_confidence: float = 0.1  # keypoints below it count as missing
@@ -36,8 +36,9 @@ class PrepareConfig:
             (self.padding >= 0, f"--padding {self.padding}: must be >= 0"),
             (self.crop_mode in CROP_MODES, f"--crop {self.crop_mode!r}: use one of {', '.join(CROP_MODES)}"),
             (self.savgol_window >= 1, f"--savgol-window {self.savgol_window}: must be >= 1"),
-            (0 <= self.savgol_order < max(self.savgol_window, 1),
-             f"--savgol-order {self.savgol_order}: must be >= 0 and smaller than --savgol-window"),
+            (self.savgol_window == 1 or 0 <= self.savgol_order < self.savgol_window,
+             f"--savgol-order {self.savgol_order}: must be >= 0 and smaller than --savgol-window "
+             f"({self.savgol_window}; 1 turns smoothing off)"),
             (self.max_gap >= 0, f"--max-gap {self.max_gap}: must be >= 0"),
             (0 <= self.min_person_fraction <= 1, f"--min-person-fraction {self.min_person_fraction}: must be in [0, 1]"),
             (self.background in BACKGROUNDS, f"--background {self.background!r}: use one of {', '.join(BACKGROUNDS)}"),

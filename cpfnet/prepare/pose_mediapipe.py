@@ -111,6 +111,7 @@ class MediaPipePose:
         """Forget the person tracked so far (start of a new video)."""
         with _quiet_native_stderr():  # restarting the graph reopens its models, which print notices
             self._graph.reset()
+        self._quiet = True
 
     def close(self) -> None:
         self._graph.close()

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.errors import UserError
-from cpfnet.training.checkpoint import load_stage
+from cpfnet.training.checkpoint import load_stage, require_checkpoint
 from cpfnet.training.config import Config, OptimizerConfig
 from cpfnet.training.distributed import Context, unwrap, wrap
 
@@ -70,14 +70,15 @@ class Task:
         self.device = ctx.device
         self.size = config.data.size
         self.memory_format = torch.channels_last if config.train.channels_last else torch.contiguous_format
-        self.prerequisites: dict[str, dict[str, nn.Module]] = {}
-        for stage in self.requirements(config, self.runs):
-            self.prerequisites[stage] = self._load_prerequisite(stage)
-        try:
+        needed = self.requirements(config, self.runs)
+        for stage in needed:  # fail before any work when an earlier stage is missing
+            require_checkpoint(self.runs, stage, needed_by=self.name)
+        try:  # first, so the initial weights depend on the seed and config only
             built = self.build_networks(config)
         except ValueError as exc:  # a config value the network rejects (unknown norm, ...)
             raise UserError(f"{self.name} networks: {exc}") from None
         self.networks = {k: v.to(self.device, memory_format=self.memory_format) for k, v in built.items()}
+        self.prerequisites = {stage: self._load_prerequisite(stage) for stage in needed}
         self.models: dict[str, nn.Module] = dict(self.networks)
         self.optimizers = {opt: adam([p for n in nets for p in self.networks[n].parameters()],
                                      self.optimizer_config(opt))

@@ -117,6 +117,8 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
     resume_from = check_run_folder(stage, config, runs, resume)
     if ctx.device.type == "cpu":
         torch.set_num_threads(config.train.threads or distributed.default_threads(ctx))
+    else:  # fixed input sizes: let cuDNN pick the fastest kernels (GPU runs are not bit-exact anyway)
+        torch.backends.cudnn.benchmark = True
     seed = config.train.seed
     seed_everything(seed)
     task = task_class(stage)(config, runs, ctx)
@@ -134,8 +136,8 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
             optimizer.load_state_dict(state["optimizers"][name])
         step = state["step"]
         if (state["steps_per_epoch"], state["world_size"]) != (steps_per_epoch, ctx.world_size):
-            log.warning("the data or the number of processes changed since %s: training continues, but not in "
-                        "the order an uninterrupted run would have taken", resume_from)
+            log.warning("the data or the number of processes changed since %s: training continues, but not "
+                        "bit for bit as an uninterrupted run would have", resume_from)
         rngs = state["rng"]
         set_rng_state(rngs[ctx.rank] if ctx.rank < len(rngs) else rngs[0])
     task.distribute()

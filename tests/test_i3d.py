@@ -1,6 +1,7 @@
 """The Kinetics-400 I3D port: TF 'SAME' arithmetic, exhaustive weight conversion, and predictions that make
 sense (the real dance clip is recognised as dancing, stably under noise and mirroring)."""
 
+import copy
 import math
 import pickle
 from pathlib import Path
@@ -54,6 +55,15 @@ def test_max_pool_same_never_picks_the_padding():
     assert out.shape == (1, 2, 3, 4, 4) and (out < -1.0).all()
     # 'SAME' pads one cell on each side here: the corner windows hold 2x2 real cells.
     assert out[0, 0, 0, 0, 0] == x[0, 0, 0, :2, :2].max() and out[0, 0, 0, 3, 3] == x[0, 0, 0, 5:, 5:].max()
+
+
+@pytest.mark.parametrize("kernel, stride", [((1, 3, 3), (1, 2, 2)), ((3, 3, 3), (1, 1, 1)), ((3, 3, 3), (2, 2, 2)),
+                                            ((2, 2, 2), (2, 2, 2))])
+def test_separable_max_pool_equals_max_pool3d(kernel, stride):
+    x = torch.randn(2, 3, 7, 10, 9)
+    padded = torch.nn.functional.pad(x, [p for size, k, s in zip((9, 10, 7), kernel[::-1], stride[::-1])
+                                         for p in same_padding(size, k, s)], value=float("-inf"))
+    assert torch.equal(max_pool_same(x, kernel, stride), torch.nn.functional.max_pool3d(padded, kernel, stride))
 
 
 def test_shapes_and_input_checks_with_random_weights():
@@ -127,10 +137,13 @@ def _bouncing_ball_over_stripes(frames: int) -> np.ndarray:
 @pytest.mark.slow
 def test_confident_non_uniform_predictions_on_a_moving_pattern(model):
     clip = preprocess_clip(_bouncing_ball_over_stripes(16))[None]
+    fused = copy.deepcopy(model).fuse_batch_norm()
     with torch.inference_mode():
         out = model(clip)
         again = model(clip)
+        folded = fused(clip)
     assert torch.equal(out["logits"], again["logits"])  # deterministic
+    assert torch.allclose(folded["logits"], out["logits"], atol=1e-3)  # batch norm folded: same function
     probabilities = out["probabilities"][0]
     entropy = -(probabilities * probabilities.log()).sum().item()
     # Random or mis-loaded weights give near-uniform outputs (entropy ~ log 400 = 6.0, max ~ 1/400).

@@ -55,7 +55,7 @@ def _run_fvd(args: argparse.Namespace) -> int:
     # The cheap checks (folders, counts, lengths) run before the weights load; see fvd_between_folders.
     report = fvd_between_folders(
         args.real, args.fake, frames=args.frames, start=args.start, progress=not args.no_progress,
-        embedder=lambda: FVDEmbedder(load_i3d(args.i3d_weights, device), device, args.batch_size))
+        embedder=lambda: FVDEmbedder(load_i3d(args.i3d_weights, device).fuse_batch_norm(), device, args.batch_size))
     print(f"FVD: {report['fvd']:.4f}")
     if args.json:
         write_json(args.json, report)

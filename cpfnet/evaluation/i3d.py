@@ -63,8 +63,25 @@ def pad_same(x: torch.Tensor, kernel: tuple[int, int, int], stride: tuple[int, i
 
 def max_pool_same(x: torch.Tensor, kernel: tuple[int, int, int],
                   stride: tuple[int, int, int]) -> torch.Tensor:
-    """TF `max_pool3d(padding='SAME')`: padded cells never win, hence -inf."""
-    return F.max_pool3d(pad_same(x, kernel, stride, value=float("-inf")), kernel, stride)
+    """TF `max_pool3d(padding='SAME')` on [B, C, T, H, W]: padded cells never win, hence -inf.
+
+    Computed one axis at a time (a max over a box is the max of maxima along each axis) from strided
+    views: the same numbers as `F.max_pool3d`, several times faster on CPU, where that op also
+    computes indices.
+    """
+    x = pad_same(x, kernel, stride, value=float("-inf"))
+    for dim, k, s in zip((2, 3, 4), kernel, stride):
+        if k == 1 and s == 1:
+            continue
+        steps = (x.shape[dim] - k) // s + 1
+        pooled = None
+        for offset in range(k):
+            index = [slice(None)] * x.ndim
+            index[dim] = slice(offset, offset + (steps - 1) * s + 1, s)
+            view = x[tuple(index)]
+            pooled = view if pooled is None else torch.maximum(pooled, view)
+        x = pooled
+    return x
 
 
 class BatchNormNoScale(nn.Module):
@@ -97,6 +114,17 @@ class Unit3D(nn.Module):
         self.conv = nn.Conv3d(in_channels, out_channels, kernel, stride, padding=padding, bias=bias)
         self.bn = BatchNormNoScale(out_channels) if batch_norm else None
         self.activation = activation
+
+    def fuse_batch_norm(self) -> None:
+        """Fold the inference batch norm into the convolution (same function, one pass fewer)."""
+        if self.bn is None:
+            return
+        scale = torch.rsqrt(self.bn.running_var + BATCH_NORM_EPS)
+        with torch.no_grad():
+            self.conv.weight.mul_(scale.view(-1, 1, 1, 1, 1))
+            self.conv.bias = nn.Parameter(self.bn.bias - self.bn.running_mean * scale,
+                                          requires_grad=self.conv.weight.requires_grad)
+        self.bn = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.symmetric:
@@ -159,6 +187,14 @@ class I3D(nn.Module):
             channels = block.out_channels
         self.Logits = nn.ModuleDict({"Conv3d_0c_1x1": Unit3D(channels, num_classes, batch_norm=False,
                                                              activation=False, bias=True)})
+
+    def fuse_batch_norm(self) -> "I3D":
+        """Fold every batch norm into its convolution, for inference: same outputs (to float rounding),
+        a few percent faster on CPU. The state dict then no longer matches the checkpoint's layout."""
+        for module in self.modules():
+            if isinstance(module, Unit3D):
+                module.fuse_batch_norm()
+        return self
 
     def forward(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
         if video.ndim != 5 or video.shape[1] != 3 or video.shape[3:] != (INPUT_SIZE, INPUT_SIZE):

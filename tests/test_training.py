@@ -1,7 +1,6 @@
 """`cpfnet train`: every stage end to end on CPU with the tiny config, the RUNS layout, TensorBoard, loading a
 trained stage back, exact resume (also after Ctrl-C), and the one-line errors."""
 
-import os
 import shutil
 import signal
 import subprocess

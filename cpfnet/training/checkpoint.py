@@ -26,7 +26,7 @@ from torch import nn
 
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_dir, atomic_file
-from cpfnet.training.config import STAGES, Config, check_stage, parse_config
+from cpfnet.training.config import Config, check_stage, parse_config
 
 CONFIG = "config.yaml"
 LATEST = "latest"
@@ -160,6 +160,3 @@ def load_stage(runs: str | Path, stage: str, device: str | torch.device = "cpu",
         module.to(device).eval().requires_grad_(False)
     load_weights(checkpoint, networks)
     return networks, config
-
-
-__all__ = ["STAGES", "load_stage", "save_checkpoint", "load_weights", "latest_checkpoint", "require_checkpoint"]

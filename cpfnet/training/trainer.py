@@ -145,12 +145,6 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
 
     stage_dir = runs / stage
     distributed.barrier(ctx)  # every rank has checked RUNS before rank 0 writes to it
-    if ctx.is_main:
-        with atomic_file(stage_dir / CONFIG) as tmp:
-            tmp.write_text(f"# resolved config of `cpfnet train {stage}`\n" + dump_config(config))
-        log.info("training %s: %d samples, %d steps per epoch, global batch %d (%d per process x %d), "
-                 "steps %d -> %d", stage, len(dataset), steps_per_epoch, schedule.batch_size, local_batch,
-                 ctx.world_size, step, total)
 
     def checkpoint(at: int) -> Path | None:
         rngs = distributed.gather(rng_state(), ctx)
@@ -163,10 +157,17 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
         distributed.barrier(ctx)
         return path
 
-    logger = TrainLogger(stage_dir, ctx, total, step, config.train.log_every, progress)
-    written, stopping = resume_from, False
-    try:
-        with _StopRequest() as stop:
+    written, stopping, logger = resume_from, False, None
+    # From here on (before config.yaml appears) a Ctrl-C ends the run with a checkpoint after the next step.
+    with _StopRequest() as stop:
+        try:
+            if ctx.is_main:
+                with atomic_file(stage_dir / CONFIG) as tmp:
+                    tmp.write_text(f"# resolved config of `cpfnet train {stage}`\n" + dump_config(config))
+                log.info("training %s: %d samples, %d steps per epoch, global batch %d (%d per process x %d), "
+                         "steps %d -> %d", stage, len(dataset), steps_per_epoch, schedule.batch_size, local_batch,
+                         ctx.world_size, step, total)
+            logger = TrainLogger(stage_dir, ctx, total, step, config.train.log_every, progress)
             while step < total and not stopping:
                 epoch, position = divmod(step, steps_per_epoch)
                 sampler.set_position(epoch, position * local_batch)
@@ -191,8 +192,9 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
                         written = checkpoint(step)
                     if stopping or step >= total:
                         break
-    finally:
-        logger.close()
+        finally:
+            if logger is not None:
+                logger.close()
     if stopping and ctx.is_main:
         log.warning("stopped at step %d of %d; continue with --resume", step, total)
     return TrainResult(stage_dir, step, total, written, stopping, task.networks)

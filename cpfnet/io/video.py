@@ -97,6 +97,16 @@ def iter_frames(path: str | os.PathLike, start: int = 0, count: int | None = Non
         raise UserError(f"{path}: no decodable frame (the file is empty or truncated)")
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """A UserError unless a file can be written at `path` (its folder exists and is writable)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise UserError(f"{path.parent}: output folder does not exist; create it first")
+    if not os.access(path.parent, os.W_OK):
+        raise UserError(f"{path.parent}: output folder is not writable")
+    return path
+
+
 class VideoWriter:
     """H.264 mp4 writer that streams frames to a temporary file and renames it on `close()`.
 
@@ -106,11 +116,7 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | os.PathLike, fps: float, crf: int = 18, preset: str = "medium"):
-        self.path = Path(path)
-        if not self.path.parent.is_dir():
-            raise UserError(f"{self.path.parent}: output folder does not exist; create it first")
-        if not os.access(self.path.parent, os.W_OK):
-            raise UserError(f"{self.path.parent}: output folder is not writable")
+        self.path = check_writable(path)
         self._fps = Fraction(fps).limit_denominator(1001)
         self._options = {"crf": str(crf), "preset": preset}
         self._atomic = atomic_file(self.path)

@@ -1,0 +1,52 @@
+"""Make the person in a photo dance like the person in a video.
+
+Example: cpfnet transfer --source dance.mp4 --target me.jpg --out me_dancing.mp4 --side-by-side
+Without --checkpoints it uses the small weights shipped with cpfnet (trained on synthetic dancers).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="the dance video")
+    parser.add_argument("--target", required=True, help="a photo of the person who should dance")
+    parser.add_argument("--out", required=True, help="the output .mp4 (written when complete)")
+    parser.add_argument("--checkpoints", metavar="RUNS", help="a RUNS folder of `cpfnet train` (default: shipped weights)")
+    parser.add_argument("--size", type=int, help="crop size the stages run at (default: the size they were trained at)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
+    parser.add_argument("--batch-size", type=int, default=8, help="frames per batch in stages 1 and 2 (default: 8)")
+    parser.add_argument("--side-by-side", action="store_true", help="write source | source skeleton | result")
+    parser.add_argument("--no-flow", action="store_true",
+                        help="the ablation without appearance flow: needs --checkpoints whose foreground stage "
+                             "was trained with use_flow: false")
+    parser.add_argument("--no-fusion", action="store_true",
+                        help="the ablation without the fusion network: the generated parsing is the mask")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from cpfnet.errors import UserError
+    from cpfnet.transfer.pipeline import TransferPipeline
+    from cpfnet.transfer.video import transfer_video
+
+    if args.size is not None and (args.size < 32 or args.size % 16):
+        raise UserError(f"--size {args.size}: use a multiple of 16, at least 32")
+    if args.batch_size < 1:
+        raise UserError(f"--batch-size {args.batch_size}: must be at least 1")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {args.device}: CUDA is not available on this machine; use --device cpu")
+    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, args.device, use_fusion=not args.no_fusion,
+                                                 batch_size=args.batch_size, size=args.size)
+    if args.no_flow and pipeline.use_flow:
+        raise UserError("--no-flow: these checkpoints' foreground stage uses appearance flow; give --checkpoints "
+                        "of a run trained with foreground.generator.use_flow: false")
+    if not args.no_flow and not pipeline.use_flow:
+        raise UserError("these checkpoints' foreground stage was trained without appearance flow; pass --no-flow")
+    result = transfer_video(pipeline, args.source, args.target, args.out, with_side_by_side=args.side_by_side)
+    seconds = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
+    print(f"wrote {result.path}: {result.num_frames} frames, {result.width}x{result.height}, {result.fps:g} fps, "
+          f"{result.num_frames / result.seconds:.2f} frames/s overall ({seconds})")
+    return 0

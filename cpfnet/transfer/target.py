@@ -1,0 +1,85 @@
+"""The target person: one photo prepared like a one-frame video (pose, mask, parsing, crop, background)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from cpfnet.dataset.layout import VideoFolder
+
+
+@dataclass
+class Target:
+    """Everything stages 1-3 need of the target photo.
+
+    image [S, S, 3] uint8 crop; parsing [S, S] LIP ids; pose [18, 3] in crop pixels; box (x0, y0, x1, y1)
+    of the crop in photo pixels; background [H, W, 3] the whole photo with the person inpainted."""
+
+    image: np.ndarray
+    parsing: np.ndarray
+    pose: np.ndarray
+    box: tuple[float, float, float, float]
+    background: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return self.image.shape[0]
+
+    @property
+    def pose_in_photo(self) -> np.ndarray:
+        """[18, 3] keypoints in photo pixels."""
+        return crop_to_photo(self.pose, self.box, self.size)
+
+    def resized(self, size: int) -> "Target":
+        """The same target with its crop at `size` x `size` (the box in the photo is unchanged)."""
+        if size == self.size:
+            return self
+        scale = size / self.size
+        pose = self.pose.copy()
+        pose[:, :2] *= scale
+        image = cv2.resize(self.image, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        parsing = cv2.resize(self.parsing, (size, size), interpolation=cv2.INTER_NEAREST)
+        return Target(image, parsing, pose, self.box, self.background)
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> "Target":
+        """A prepared one-frame dataset folder (`cpfnet prepare PHOTO`)."""
+        video = VideoFolder(folder)
+        a = video.appearance_index
+        full = Path(folder) / "background_full.png"
+        from cpfnet.dataset.layout import read_rgb
+
+        background = read_rgb(full) if full.is_file() else video.background()
+        return cls(video.frame(a), video.parsing(a), video.poses[a].copy(), tuple(video.meta.crop_boxes[a]),
+                   background)
+
+
+def crop_to_photo(keypoints: np.ndarray, box, size: int) -> np.ndarray:
+    """Keypoints [..., 18, 3] in a size x size crop of `box` -> photo pixels."""
+    x0, y0, x1, y1 = box
+    out = keypoints.copy()
+    out[..., 0] = x0 + keypoints[..., 0] * (x1 - x0) / size
+    out[..., 1] = y0 + keypoints[..., 1] * (y1 - y0) / size
+    return out
+
+
+def photo_to_crop(keypoints: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+    """Keypoints [T, 18, 3] in photo pixels with per-frame boxes [T, 4] -> crop pixels [T, 18, 3]."""
+    out = keypoints.copy()
+    scale = size / (boxes[:, 2] - boxes[:, 0])
+    out[..., 0] = (keypoints[..., 0] - boxes[:, None, 0]) * scale[:, None]
+    out[..., 1] = (keypoints[..., 1] - boxes[:, None, 1]) * scale[:, None]
+    return out
+
+
+def prepare_target(photo: str | Path, size: int, progress: bool = False) -> Target:
+    """Run `cpfnet prepare`'s steps on one photo at crop size `size` (nothing is kept on disk)."""
+    from cpfnet.prepare import PrepareConfig, prepare_video
+
+    with tempfile.TemporaryDirectory(prefix="cpfnet-target-") as scratch:
+        folder = prepare_video(photo, Path(scratch) / "target", PrepareConfig(size=size), progress=progress)
+        return Target.from_folder(folder)

@@ -66,12 +66,8 @@ def test_separable_max_pool_equals_max_pool3d(kernel, stride):
     assert torch.equal(max_pool_same(x, kernel, stride), torch.nn.functional.max_pool3d(padded, kernel, stride))
 
 
-def test_shapes_and_input_checks_with_random_weights():
-    net = I3D().eval()
-    with torch.inference_mode():
-        out = net(torch.zeros(1, 3, MIN_FRAMES, 224, 224))
-    assert out["logits"].shape == (1, 400) and out["pooled"].shape == (1, 1024)
-    assert torch.allclose(out["probabilities"].sum(dim=1), torch.ones(1))
+def test_input_checks():
+    net = I3D()
     with pytest.raises(ValueError, match="224"):
         net(torch.zeros(1, 3, 16, 112, 112))
     with pytest.raises(ValueError, match="at least 9 frames"):
@@ -142,6 +138,8 @@ def test_confident_non_uniform_predictions_on_a_moving_pattern(model):
         out = model(clip)
         again = model(clip)
         folded = fused(clip)
+    assert out["logits"].shape == (1, 400) and out["pooled"].shape == (1, 1024)
+    assert torch.allclose(out["probabilities"].sum(dim=1), torch.ones(1))
     assert torch.equal(out["logits"], again["logits"])  # deterministic
     assert torch.allclose(folded["logits"], out["logits"], atol=1e-3)  # batch norm folded: same function
     probabilities = out["probabilities"][0]

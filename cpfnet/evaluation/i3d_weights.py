@@ -97,7 +97,8 @@ def convert_flax_checkpoint(flat: dict[str, np.ndarray]) -> dict[str, torch.Tens
 
     Raises ValueError naming any array that maps nowhere, any tensor left unfilled, or a shape mismatch.
     """
-    expected = I3D().state_dict()
+    with torch.device("meta"):  # shapes only: no memory, no random initialisation
+        expected = I3D().state_dict()
     state: dict[str, torch.Tensor] = {}
     unused = []
     for flax_key, array in flat.items():

@@ -39,17 +39,17 @@ def _legacy_bilinear_taps(in_size: int, out_size: int, device: torch.device):
     src = torch.arange(out_size, dtype=torch.float64, device=device) * (in_size / out_size)
     lower = src.floor().long().clamp(max=in_size - 1)
     upper = (lower + 1).clamp(max=in_size - 1)
-    weight = (src - lower).to(torch.float32)
-    return lower, upper, weight
+    return lower, upper, src - lower
 
 
 def _resize_axis(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
-    """TF1 legacy bilinear resize of one axis of x (any dtype in, float32 out)."""
+    """TF1 legacy bilinear resize of one axis of x (integers come out as float32, floats keep their dtype)."""
     low, high, weight = _legacy_bilinear_taps(x.shape[dim], size, x.device)
+    dtype = x.dtype if x.is_floating_point() else torch.float32
     shape = [1] * x.ndim
     shape[dim] = size
-    weight = weight.view(shape)
-    return x.index_select(dim, low).float() * (1 - weight) + x.index_select(dim, high).float() * weight
+    weight = weight.to(dtype).view(shape)
+    return x.index_select(dim, low).to(dtype) * (1 - weight) + x.index_select(dim, high).to(dtype) * weight
 
 
 def resize_bilinear_tf(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -60,7 +60,7 @@ def resize_bilinear_tf(images: torch.Tensor, height: int, width: int) -> torch.T
     """
     if images.ndim != 4 or not images.is_floating_point():
         raise ValueError(f"expected float images [N, C, H, W], got {images.dtype} {list(images.shape)}")
-    return _resize_axis(_resize_axis(images, 2, height), 3, width).to(images.dtype)
+    return _resize_axis(_resize_axis(images, 2, height), 3, width)
 
 
 def preprocess_clip(clip: np.ndarray | torch.Tensor) -> torch.Tensor:

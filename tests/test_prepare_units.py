@@ -236,8 +236,11 @@ def test_coarse_parser_tells_sleeves_and_bare_legs_by_colour():
     image[:20] = hair
     image[20:50, 108:116] = hair
     image[20:50, 140:148] = hair
-    image[130:165] = shorts  # shorts to y=165, bare legs below
+    image[130:165] = shorts  # high-waisted shorts from y=130 (hips at y=140) to y=165, bare legs below
+    image[112:115, 124:127] = shorts  # a dark check on the shirt
     labels = coarse_parsing(mask, kp, image)
+    assert labels[133, 128] == LABEL["pants"]  # the waistband above the hip joints
+    assert labels[113, 125] == LABEL["upper_clothes"]
     assert labels[100, 92] == LABEL["upper_clothes"]  # a sleeve, not an arm
     assert labels[152, 86] == LABEL["right_arm"]  # the bare hand
     assert labels[150, 111] == LABEL["pants"] and labels[200, 110] == LABEL["right_leg"]

@@ -216,6 +216,11 @@ def coarse_parsing(mask: np.ndarray, keypoints: np.ndarray, image: np.ndarray | 
     pants_ref = None
     if colours is not None:
         pants_ref = _reference(colours, (name == P["thigh"]) & (t < 0.4))
+    for limb in ("thigh", "shin"):
+        for s, label in ((1, LABEL["right_leg"]), (2, LABEL["left_leg"])):
+            sel = (name == P[limb]) & (side == s)
+            if sel.any():
+                out[sel] = np.where(skin_like(sel, pants_ref, False), label, LABEL["pants"])
     hips = [i for i in (R_HIP, L_HIP) if body.ok[i]]
     if pants_ref is not None and clothes_ref is not None and hips and body.ok[NECK] and \
             _colour_distance(pants_ref, clothes_ref) >= SAME_COLOUR:
@@ -227,11 +232,6 @@ def coarse_parsing(mask: np.ndarray, keypoints: np.ndarray, image: np.ndarray | 
         trousers = np.flatnonzero(low)[_colour_distance(c, pants_ref) < _colour_distance(c, clothes_ref)]
         out[_joined(trousers, np.flatnonzero(out == LABEL["pants"]), points, offset,
                     (y1 - y0, x1 - x0), max(3, round(0.06 * body.scale)))] = LABEL["pants"]
-    for limb in ("thigh", "shin"):
-        for s, label in ((1, LABEL["right_leg"]), (2, LABEL["left_leg"])):
-            sel = (name == P[limb]) & (side == s)
-            if sel.any():
-                out[sel] = np.where(skin_like(sel, pants_ref, False), label, LABEL["pants"])
     out[(name == P["foot"]) & (side == 1)] = LABEL["right_shoe"]
     out[(name == P["foot"]) & (side == 2)] = LABEL["left_shoe"]
     neck = name == P["neck"]

@@ -6,9 +6,10 @@
 Each (size, frames) case runs in a fresh child process (so its peak RSS is its own): the stages of the
 config with random weights (speed does not depend on training), a random target photo of --photo size, a
 synthetic dance of --frames poses, all frames generated, pasted into the photo and encoded to H.264 in a
-temporary folder (x264 buffers some 40-60 frames ahead, so
-the shortest case should be longer than that for a fair memory comparison). Pose estimation (MediaPipe) is not included: it is `cpfnet prepare`'s and benchmarked by
-benchmarks/prepare_speed_memory.py. The last column compares peak memory with the case's shortest run.
+temporary folder. x264 buffers some 40-60 frames ahead, so the shortest case should be longer than that
+for a fair memory comparison. Pose estimation (MediaPipe) is not included: it is `cpfnet prepare`'s and
+benchmarked by benchmarks/prepare_speed_memory.py. The last column compares peak memory with the case's
+shortest run.
 """
 
 from __future__ import annotations

@@ -192,6 +192,21 @@ def test_use_flow_false_trains_without_the_flow_stage(shapes_dataset, tmp_path):
                  str(tmp_path / "runs"), "--steps", "1", "--no-progress"]) == 0
     networks, saved = load_stage(tmp_path / "runs", "foreground")
     assert not saved.foreground.generator.use_flow and networks["generator"].warp_blocks is None
+    # Fusion reads that from RUNS/foreground/config.yaml: with ground-truth parsing it needs no other stage.
+    config = _tiny_yaml(tmp_path, "gt", fusion__parsing_input="ground_truth")
+    assert main(["train", "fusion", "--config", str(config), "--data", str(shapes_dataset), "--runs",
+                 str(tmp_path / "runs"), "--steps", "1", "--no-progress"]) == 0
+
+
+def test_generated_parsing_input(tiny_runs, shapes_dataset, tmp_path):
+    """foreground.parsing_input: generated feeds stage 1's softmax and needs RUNS/parsing."""
+    config = _tiny_yaml(tmp_path, foreground__parsing_input="generated")
+    shutil.copytree(tiny_runs / "flow", tmp_path / "runs" / "flow")
+    args = ["train", "foreground", "--config", str(config), "--data", str(shapes_dataset), "--runs",
+            str(tmp_path / "runs"), "--steps", "1", "--no-progress"]
+    assert main(args) == 2  # no RUNS/parsing yet
+    shutil.copytree(tiny_runs / "parsing", tmp_path / "runs" / "parsing")
+    assert main(args) == 0
 
 
 def _error(capsys, *args):

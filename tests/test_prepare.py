@@ -47,7 +47,8 @@ def _shapes(n, height, width):
     for i in range(n):
         frame = np.full((height, width, 3), 90, np.uint8)
         cv2.circle(frame, (20 + 9 * i, height // 3), 18, (230, 60, 40), -1)
-        cv2.rectangle(frame, (width - 60 - 5 * i, height // 2), (width - 20 - 5 * i, height // 2 + 50), (40, 200, 90), -1)
+        x = width - 60 - 5 * i
+        cv2.rectangle(frame, (x, height // 2), (x + 40, height // 2 + 50), (40, 200, 90), -1)
         yield frame
 
 

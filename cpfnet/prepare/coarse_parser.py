@@ -125,7 +125,8 @@ def _parts(body: _Body, points: np.ndarray, mask_shape: tuple[int, int], mask_of
         outside_distance = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 3)
         local = np.clip(np.floor(points - mask_offset).astype(int), 0, [w - 1, h - 1])
         d = outside_distance[local[:, 1], local[:, 0]]
-        parts.append((P["torso"], 0, TORSO_BIAS + d / np.float32(RADIUS["torso"] * s), np.zeros(len(points), np.float32)))
+        score = TORSO_BIAS + d / np.float32(RADIUS["torso"] * s)
+        parts.append((P["torso"], 0, score, np.zeros(len(points), np.float32)))
     elif body.ok[NECK]:
         hips = [i for i in (R_HIP, L_HIP) if body.ok[i]]
         bottom = kp[hips].mean(0) if hips else kp[NECK] - 1.2 * s * body.up

@@ -40,7 +40,8 @@ class PrepareConfig:
              f"--savgol-order {self.savgol_order}: must be >= 0 and smaller than --savgol-window "
              f"({self.savgol_window}; 1 turns smoothing off)"),
             (self.max_gap >= 0, f"--max-gap {self.max_gap}: must be >= 0"),
-            (0 <= self.min_person_fraction <= 1, f"--min-person-fraction {self.min_person_fraction}: must be in [0, 1]"),
+            (0 <= self.min_person_fraction <= 1,
+             f"--min-person-fraction {self.min_person_fraction}: must be in [0, 1]"),
             (self.background in BACKGROUNDS, f"--background {self.background!r}: use one of {', '.join(BACKGROUNDS)}"),
             (self.inpaint_method in INPAINT_METHODS, f"inpaint method {self.inpaint_method!r}: use telea or ns"),
             (self.median_frames >= 2, f"--median-frames {self.median_frames}: must be at least 2"),

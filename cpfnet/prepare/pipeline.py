@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import math
 import multiprocessing
 import os
 import tempfile
@@ -101,7 +100,6 @@ class _Analysis:
     found: np.ndarray
     several: int
     median: MedianBackground | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _progress(total: int | None, desc: str, position: int | None, enabled: bool):
@@ -389,15 +387,11 @@ def prepare_many(inputs: list[Path], out_root: str | os.PathLike, config: Prepar
                                                         initargs=(logging.getLogger().level, slots)) as pool:
                 futures = {pool.submit(_prepare_one, job): job for job in jobs}
                 for future in concurrent.futures.as_completed(futures):
-                    record(futures[future], *future.result())
+                    job = futures[future]
+                    try:
+                        outcome = future.result()
+                    except concurrent.futures.process.BrokenProcessPool as exc:  # a worker died (out of memory?)
+                        outcome = ("failed", f"{job['path']}: its worker process died ({exc})")
+                    record(job, *outcome)
     report.failed.sort(key=lambda item: str(item[0]))
     return report
-
-
-def default_workers() -> int:
-    """Half the CPUs this process may use (MediaPipe runs a few threads per graph), at least 1."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, math.floor(cpus / 2))

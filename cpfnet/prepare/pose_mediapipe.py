@@ -109,8 +109,11 @@ class MediaPipePose:
 
     def reset(self) -> None:
         """Forget the person tracked so far (start of a new video)."""
-        with _quiet_native_stderr():  # restarting the graph reopens its models, which print notices
+        # Restarting the graph reopens its models, which print notices from the graph's own threads: run
+        # one blank frame, so they are done before stderr is back.
+        with _quiet_native_stderr():
             self._graph.reset()
+            self._graph.process(np.zeros((64, 64, 3), np.uint8))
         self._quiet = True
 
     def close(self) -> None:

@@ -23,7 +23,8 @@ from cpfnet.io.video import VideoWriter, iter_frames
 from cpfnet.ops.crop import crop_box
 from cpfnet.prepare.config import PrepareConfig
 from cpfnet.prepare.crop_track import to_crop
-from cpfnet.prepare.pipeline import pose_sequence, prepare_video
+from cpfnet.prepare.inputs import read_photo
+from cpfnet.prepare.pipeline import pose_sequence, prepare_photo, prepare_video
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 DANCE, PERSON = REAL / "dance.mp4", REAL / "person.jpg"
@@ -142,6 +143,19 @@ def test_photo_is_a_one_frame_video(tmp_path, small_photo):
     for name in ("face", "hair", "upper_clothes", "left_arm", "right_arm", "pants", "left_leg", "right_leg",
                  "left_shoe", "right_shoe"):
         assert LABEL[name] in labels, name
+
+
+def test_prepare_photo_in_memory_matches_the_written_folder(tmp_path, small_photo):
+    image = read_photo(small_photo)
+    result = prepare_photo(image, SMALL)
+    video = VideoFolder(prepare_video(small_photo, tmp_path / "person", SMALL, progress=False))
+    np.testing.assert_array_equal(result["image"], video.frame(0))
+    np.testing.assert_array_equal(result["parsing"], video.parsing(0))
+    np.testing.assert_allclose(result["keypoints"], video.poses[0], atol=1e-3)
+    np.testing.assert_allclose(result["box"], video.meta.crop_boxes[0], atol=1e-2)
+    assert result["background_full"].shape == image.shape and result["mask_full"].shape == image.shape[:2]
+    with pytest.raises(UserError, match="no person found"):
+        prepare_photo(np.full((200, 120, 3), 128, np.uint8), SMALL)
 
 
 def test_pose_sequence_gives_smoothed_poses_in_video_pixels(tmp_path, dance_frames):

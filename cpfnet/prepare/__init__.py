@@ -2,7 +2,7 @@
 
 `prepare_video` turns one video or photo into a dataset folder (`cpfnet.dataset.layout`); `prepare_many`
 does a list of them in parallel (the `cpfnet prepare` command); `pose_sequence` gives only a video's
-smoothed poses. The pieces are reusable on their own: `estimate_poses`, `fill_gaps`, `smooth_poses`,
+smoothed poses and `prepare_photo` one photo's crop, parsing, keypoints and background in memory. The pieces are reusable on their own: `estimate_poses`, `fill_gaps`, `smooth_poses`,
 `person_mask`, `coarse_parsing`, `crop_boxes`, `inpaint_background`, `median_background`, `read_photo`.
 Names are imported on first use, so `import cpfnet.prepare` stays cheap (no MediaPipe, OpenCV, SciPy).
 """
@@ -13,7 +13,7 @@ import importlib
 
 _WHERE = {
     "PrepareConfig": "config", "prepare_video": "pipeline", "prepare_many": "pipeline",
-    "pose_sequence": "pipeline", "estimate_poses": "pose_mediapipe", "mediapipe_to_coco": "pose_mediapipe",
+    "pose_sequence": "pipeline", "prepare_photo": "pipeline", "estimate_poses": "pose_mediapipe", "mediapipe_to_coco": "pose_mediapipe",
     "detect_photo": "pose_mediapipe", "PersonTracker": "pose_mediapipe", "fill_gaps": "pose_cleanup",
     "smooth_poses": "pose_cleanup", "appearance_index": "pose_cleanup", "person_mask": "segmentation",
     "coarse_parsing": "coarse_parser", "crop_boxes": "crop_track", "person_box": "crop_track",

@@ -1,4 +1,6 @@
-"""Shared fixtures: a tiny dataset of moving coloured shapes, made once per test session.
+"""Shared fixtures, made once per test session.
+
+`synth_dataset`: a tiny `cpfnet synth` dataset (2 videos x 6 frames x 64 px), what the training tests use.
 
 `shapes_dataset`: 2 videos x 6 frames x 64 px in the cpfnet layout, with consistent parsing, COCO-18 poses,
 appearance flow and visibility. A figure of rectangles (torso, head, arms, legs), each part translating on its
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cpfnet.cli import main
 from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
 
 SIZE, FRAMES, VIDEOS, APPEARANCE = 64, 6, 2, 2
@@ -96,4 +99,14 @@ def shapes_dataset(tmp_path_factory):
     """A folder of 2 tiny synthetic videos (64 px, 6 frames, flow and visibility included)."""
     root = tmp_path_factory.mktemp("shapes")
     make_shapes_dataset(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def synth_dataset(tmp_path_factory):
+    """A tiny synthetic-dancer dataset made by `cpfnet synth`: 2 videos x 6 frames x 64 px, with ground-truth
+    parsing, poses, background, flow and visibility (enough for every training stage, K = 5 clips included)."""
+    root = tmp_path_factory.mktemp("synth") / "data"
+    assert main(["synth", "--out", str(root), "--videos", "2", "--frames", "6", "--size", "64", "--workers", "1",
+                 "--no-progress"]) == 0
     return root

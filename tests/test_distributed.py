@@ -62,13 +62,13 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_hold_identical_weights(shapes_dataset, tmp_path):
+def test_torchrun_two_processes_hold_identical_weights(synth_dataset, tmp_path):
     script = tmp_path / "train_two.py"
     script.write_text(_SCRIPT)
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT")}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
-         f"--master_port={_free_port()}", str(script), str(shapes_dataset), str(tmp_path / "runs"), str(tmp_path)],
+         f"--master_port={_free_port()}", str(script), str(synth_dataset), str(tmp_path / "runs"), str(tmp_path)],
         capture_output=True, text=True, timeout=240, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [load_file(str(tmp_path / f"rank{r}.safetensors")) for r in range(2)]

@@ -29,11 +29,11 @@ def _train(stage, data, runs, *extra):
 
 
 @pytest.fixture(scope="module")
-def tiny_runs(shapes_dataset, tmp_path_factory):
+def tiny_runs(synth_dataset, tmp_path_factory):
     """One RUNS folder with all four stages trained a few steps each, in order, through the CLI."""
     runs = tmp_path_factory.mktemp("runs")
     for stage, steps in STEPS.items():
-        assert _train(stage, shapes_dataset, runs, "--steps", str(steps)) == 0
+        assert _train(stage, synth_dataset, runs, "--steps", str(steps)) == 0
     return runs
 
 
@@ -93,14 +93,14 @@ def test_load_stage_rebuilds_every_trained_network(tiny_runs):
     assert list(networks) == ["generator"]
 
 
-def test_trained_networks_run_on_a_frame(tiny_runs, shapes_dataset):
+def test_trained_networks_run_on_a_frame(tiny_runs, synth_dataset):
     """The rebuilt stages chain: parsing -> flow -> foreground -> fusion on one real sample."""
     from cpfnet.body.pose_maps import render_pose_maps
     from cpfnet.dataset.readers import AppearanceFrames
     from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
 
     nets = {stage: load_stage(tiny_runs, stage)[0] for stage in STEPS}
-    item = AppearanceFrames(shapes_dataset)[0]
+    item = AppearanceFrames(synth_dataset)[0]
     maps = render_pose_maps(item["pose"][None], 64, 64, 1.5)
     with torch.inference_mode():
         parsing = nets["parsing"]["generator"](one_hot_parsing(item["appearance_parsing"][None]), maps)["probs"]
@@ -123,7 +123,7 @@ def _assert_same_weights(a, b):
             assert torch.equal(wa[name][key], wb[name][key]), f"{name}.{key} differs"
 
 
-def test_resumed_run_ends_with_the_same_weights(tiny_runs, shapes_dataset, tmp_path):
+def test_resumed_run_ends_with_the_same_weights(tiny_runs, synth_dataset, tmp_path):
     """Foreground (two networks, two optimizers, alternating): 1 step + resume to 3 == 3 steps straight."""
     def config(steps):
         c = load_config("tiny")
@@ -133,10 +133,10 @@ def test_resumed_run_ends_with_the_same_weights(tiny_runs, shapes_dataset, tmp_p
     for name in ("straight", "resumed"):
         (tmp_path / name).mkdir()
         shutil.copytree(tiny_runs / "flow", tmp_path / name / "flow")
-    straight = train("foreground", config(3), shapes_dataset, tmp_path / "straight", progress=False)
-    first = train("foreground", config(1), shapes_dataset, tmp_path / "resumed", progress=False)
+    straight = train("foreground", config(3), synth_dataset, tmp_path / "straight", progress=False)
+    first = train("foreground", config(1), synth_dataset, tmp_path / "resumed", progress=False)
     assert first.step == 1
-    resumed = train("foreground", config(3), shapes_dataset, tmp_path / "resumed", resume=True, progress=False)
+    resumed = train("foreground", config(3), synth_dataset, tmp_path / "resumed", resume=True, progress=False)
     assert resumed.step == straight.step == 3
     _assert_same_weights(straight.checkpoint, resumed.checkpoint)
     a, b = load_training_state(straight.checkpoint), load_training_state(resumed.checkpoint)
@@ -145,11 +145,11 @@ def test_resumed_run_ends_with_the_same_weights(tiny_runs, shapes_dataset, tmp_p
             assert torch.equal(sa["exp_avg"], sb["exp_avg"]) and torch.equal(sa["exp_avg_sq"], sb["exp_avg_sq"])
 
 
-def test_old_checkpoints_are_pruned(shapes_dataset, tmp_path):
+def test_old_checkpoints_are_pruned(synth_dataset, tmp_path):
     c = load_config("tiny")
     c.parsing.schedule.steps = 4
     c.train.checkpoint_every = 1  # keep_checkpoints is 2 in tiny
-    result = train("parsing", c, shapes_dataset, tmp_path, progress=False)
+    result = train("parsing", c, synth_dataset, tmp_path, progress=False)
     assert sorted(p.name for p in (tmp_path / "parsing").glob("step_*")) == ["step_000003", "step_000004"]
     assert result.checkpoint == tmp_path / "parsing" / "step_000004"
     assert not [p for p in (tmp_path / "parsing").iterdir() if p.name.startswith(".")]  # no temporary leftovers
@@ -160,11 +160,11 @@ def _cli(*args, **kwargs):
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def test_interrupt_writes_a_checkpoint_and_resume_is_exact(shapes_dataset, tmp_path):
+def test_interrupt_writes_a_checkpoint_and_resume_is_exact(synth_dataset, tmp_path):
     """Ctrl-C mid-run: a checkpoint at the step reached, exit 130; resuming to N steps gives the weights of an
     uninterrupted N-step run."""
     config = _tiny_yaml(tmp_path, train__checkpoint_every=100_000)
-    common = ["--config", str(config), "--data", str(shapes_dataset), "--no-progress"]
+    common = ["--config", str(config), "--data", str(synth_dataset), "--no-progress"]
     proc = _cli("train", "parsing", "--runs", str(tmp_path / "a"), "--steps", "100000", *common)
     stage_dir = tmp_path / "a" / "parsing"
     deadline = time.time() + 60
@@ -186,23 +186,23 @@ def test_interrupt_writes_a_checkpoint_and_resume_is_exact(shapes_dataset, tmp_p
                          tmp_path / "b" / "parsing" / f"step_{int(steps):06d}")
 
 
-def test_use_flow_false_trains_without_the_flow_stage(shapes_dataset, tmp_path):
+def test_use_flow_false_trains_without_the_flow_stage(synth_dataset, tmp_path):
     config = _tiny_yaml(tmp_path, foreground__generator__use_flow=False)
-    assert main(["train", "foreground", "--config", str(config), "--data", str(shapes_dataset), "--runs",
+    assert main(["train", "foreground", "--config", str(config), "--data", str(synth_dataset), "--runs",
                  str(tmp_path / "runs"), "--steps", "1", "--no-progress"]) == 0
     networks, saved = load_stage(tmp_path / "runs", "foreground")
     assert not saved.foreground.generator.use_flow and networks["generator"].warp_blocks is None
     # Fusion reads that from RUNS/foreground/config.yaml: with ground-truth parsing it needs no other stage.
     config = _tiny_yaml(tmp_path, "gt", fusion__parsing_input="ground_truth")
-    assert main(["train", "fusion", "--config", str(config), "--data", str(shapes_dataset), "--runs",
+    assert main(["train", "fusion", "--config", str(config), "--data", str(synth_dataset), "--runs",
                  str(tmp_path / "runs"), "--steps", "1", "--no-progress"]) == 0
 
 
-def test_generated_parsing_input(tiny_runs, shapes_dataset, tmp_path):
+def test_generated_parsing_input(tiny_runs, synth_dataset, tmp_path):
     """foreground.parsing_input: generated feeds stage 1's softmax and needs RUNS/parsing."""
     config = _tiny_yaml(tmp_path, foreground__parsing_input="generated")
     shutil.copytree(tiny_runs / "flow", tmp_path / "runs" / "flow")
-    args = ["train", "foreground", "--config", str(config), "--data", str(shapes_dataset), "--runs",
+    args = ["train", "foreground", "--config", str(config), "--data", str(synth_dataset), "--runs",
             str(tmp_path / "runs"), "--steps", "1", "--no-progress"]
     assert main(args) == 2  # no RUNS/parsing yet
     shutil.copytree(tiny_runs / "parsing", tmp_path / "runs" / "parsing")
@@ -216,8 +216,8 @@ def _error(capsys, *args):
     return err
 
 
-def test_one_line_errors(capsys, shapes_dataset, tmp_path, tiny_runs):
-    data = str(shapes_dataset)
+def test_one_line_errors(capsys, synth_dataset, tmp_path, tiny_runs):
+    data = str(synth_dataset)
     assert "unknown stage 'pose'; known: parsing, flow, foreground, fusion" in _error(
         capsys, "train", "pose", "--config", "tiny", "--data", data, "--runs", str(tmp_path))
     assert "unknown config 'huge'; known: paper, tiny" in _error(

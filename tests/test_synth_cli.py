@@ -113,4 +113,5 @@ def test_end_to_end_synth_and_demo(tmp_path):
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     pngs = sorted(demo.glob("*.png"))
-    assert len(pngs) == 2 and all(str(p) in result.stdout for p in pngs)
+    assert [p.name for p in pngs] == ["synth_preview.png", "video_0000.png", "video_0001.png"]
+    assert all(str(p) in result.stdout for p in pngs)

@@ -1,7 +1,8 @@
 """Render a short synthetic clip and write preview grids (RGB, parsing, keypoints, flow-warped appearance,
 visibility, flow) as PNG into --out.
 
-Two videos of one dance on two people, 24 frames at 256x256; takes about ten seconds on two cores.
+Two videos of one dance on two people, 24 frames at 256x256, rendered into a temporary folder; takes
+about ten seconds on two cores. Previews already in --out are replaced.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ def run(args: argparse.Namespace) -> int:
         data = Path(tmp) / "synth"
         generate(SynthConfig(out=str(data), videos=2, frames=args.frames, size=args.size, seed=args.seed,
                              identities_per_motion=2))
-        paths = write_previews(find_videos(data), args.out)
+        paths = write_previews(find_videos(data), args.out, stacked="synth_preview.png")
     for path in paths:
         print(f"preview: {path}")
-    print("rows: the appearance frame, then frames spread over the clip; both videos dance the same motion")
+    print("rows: each video's appearance frame, then frames spread over the clip; the two videos dance the same "
+          "motion (synth_preview.png shows both)")
     return 0

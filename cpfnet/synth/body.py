@@ -233,15 +233,17 @@ def build_body(identity: Identity) -> BodyModel:
 
     if look.bottom in ("skirt", "dress"):
         # A yoke over the hips, fixed to the pelvis, and the skirt below it, swinging with the thighs about
-        # the hip-joint level where the two meet.
+        # the hip-joint level where the two meet (`skeleton`'s skirt bone).
         skirt = Material(bottom_label, bottom_fabric[0])
         waist = 0.145 * s * gt
         hip_r = max(0.152 * s * shape.hips * (0.6 + 0.4 * shape.girth),
                     hip_half + 0.08 * s * gl * (0.9 + 0.1 * gt)) + 0.012 * s
-        tube("skirt_yoke", "pelvis", (0, 0.1 * s, -0.01 * s), (0, 0.0, -0.01 * s), waist, hip_r, skirt, 1.0, 0.85)
+        tube("skirt_yoke", "pelvis", (0, 0.1 * s, -0.01 * s), (0, 0.0, -0.01 * s), waist, hip_r, skirt, 1.0, 0.9)
+        # A short straight band below the yoke closes the gap that opens when the skirt swings.
+        tube("skirt_band", "pelvis", (0, 0.0, -0.01 * s), (0, -0.12 * s, -0.01 * s), hip_r, hip_r, skirt, 1.0, 0.9)
         length = look.skirt_length * s
         tube("skirt", "skirt", (0, 0.0, -0.01 * s), (0, -length, -0.01 * s), hip_r,
-             hip_r + look.skirt_flare * s + 0.15 * length, skirt, 1.0, 0.85)
+             hip_r + look.skirt_flare * s + 0.15 * length, skirt, 1.0, 0.95)
 
     # ---- keypoints --------------------------------------------------------------------------------
     index = {p.name: i for i, p in enumerate(parts)}
@@ -267,7 +269,7 @@ def build_body(identity: Identity) -> BodyModel:
                 (sh_k, "upper_arm", (pre + "upper_arm", "shoulder_" + pre[0], "chest"), 0.09 * s * gl),
                 (el_k, "forearm", (pre + "upper_arm", pre + "forearm"), 0.065 * s * gl),
                 (wr_k, "hand", (pre + "forearm", pre + "hand"), 0.055 * s * gl),
-                (hip_k, "thigh", ("hips", pre + "thigh", "skirt", "skirt_yoke"), hip_tol),
+                (hip_k, "thigh", ("hips", pre + "thigh", "skirt", "skirt_yoke", "skirt_band"), hip_tol),
                 (kn_k, "shin", (pre + "thigh", pre + "shin", pre + "calf"), 0.08 * s * gl),
                 (an_k, "foot", (pre + "shin", pre + "foot", pre + "calf"), 0.065 * s * gl)):
             kb[k], kp[k], allowed[k], tol[k] = BONE[pre + bone], (0, 0, 0), ids(*names), t

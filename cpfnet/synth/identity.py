@@ -120,12 +120,15 @@ def _clothing_colour(rng: np.random.Generator) -> tuple:
     return tuple(float(c) for c in colorsys.hsv_to_rgb(hue, sat, val))
 
 
-def _contrasting(rng: np.random.Generator, colour: tuple, minimum: float = 0.25) -> tuple:
-    for _ in range(20):
+def _contrasting(rng: np.random.Generator, *colours: tuple, minimum: float = 0.25) -> tuple:
+    """A clothing colour at least `minimum` (mean absolute RGB difference) from each of `colours`, so
+    clothes neither vanish into each other nor pass for bare skin."""
+    other = _clothing_colour(rng)
+    for _ in range(30):
+        if all(np.abs(np.subtract(other, c)).mean() > minimum for c in colours):
+            break
         other = _clothing_colour(rng)
-        if np.abs(np.subtract(other, colour)).sum() > 3 * minimum:
-            return other
-    return tuple(float(1 - c) for c in colour)
+    return other
 
 
 def _jitter(rng: np.random.Generator, colour, amount: float = 0.03) -> tuple:
@@ -155,9 +158,9 @@ def sample_identity(seed: int, index: int) -> Identity:
     hair_style = str(rng.choice(HAIR_STYLES, p=styles_p))
     bottom = str(rng.choice(BOTTOMS, p=[0.45, 0.2, 0.2, 0.15] if feminine > 0.5 else [0.65, 0.3, 0.03, 0.02]))
     top = str(rng.choice(TOPS, p=[0.2, 0.45, 0.35]))
-    top_colour = _clothing_colour(rng)
+    top_colour = _contrasting(rng, skin, minimum=0.2)
     bottom_pattern = str(rng.choice(SKIRT_PATTERNS if bottom in ("skirt", "dress") else BOTTOM_PATTERNS))
-    bottom_colour = _contrasting(rng, top_colour)
+    bottom_colour = _contrasting(rng, top_colour, skin)
     if bottom_pattern == "denim":
         bottom_colour = _jitter(rng, (0.2, 0.3, 0.48), 0.05)
     if bottom == "dress":

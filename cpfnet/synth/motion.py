@@ -252,9 +252,12 @@ def local_rotations(motion: Motion) -> np.ndarray:
             @ rot_y(side * a[f"{s}_hip_twist"])
         rot[:, BONE[f"{s}_shin"]] = rot_x(a[f"{s}_knee"])
         rot[:, BONE[f"{s}_foot"]] = rot_x(a[f"{s}_ankle"])
-    # The skirt follows the thighs' mean swing (a little less, as cloth hangs).
-    rot[:, BONE["skirt"]] = rot_z(0.4 * (a["l_hip_abd"] - a["r_hip_abd"])) \
-        @ rot_x(-0.4 * (a["l_hip_flex"] + a["r_hip_flex"]))
+    # The skirt swings with the thighs' mean: midway between the legs, it leaves each the same room.
+    # Cloth only lifts so far: the swing saturates smoothly at 30 degrees.
+    limit = np.radians(30)
+    swing = lambda x: limit * np.tanh(x / limit)  # noqa: E731
+    rot[:, BONE["skirt"]] = rot_z(swing(0.5 * (a["l_hip_abd"] - a["r_hip_abd"]))) \
+        @ rot_x(-swing(0.5 * (a["l_hip_flex"] + a["r_hip_flex"])))
     return rot
 
 

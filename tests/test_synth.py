@@ -183,3 +183,28 @@ def test_same_seed_same_bytes_other_seed_other_dancers(tmp_path):
     meta_c = json.loads(c["video_0000/meta.json"])
     assert meta_a["extra"]["person"] != meta_c["extra"]["person"]
     assert meta_a["extra"]["dance"] != meta_c["extra"]["dance"]
+
+
+def test_keypoint_confidence_visible_hidden_outside():
+    """1 visible, 0.5 hidden by the body (the face when the dancer shows their back), 0 outside the image."""
+    from cpfnet.synth.camera import Camera
+
+    setup = setup_video(SEED, 2, 1, 40, 25, 96)
+    points = keypoints_3d(setup.body, setup.world)
+    facing = np.cos(setup.motion.yaw)
+    renderer = Renderer(setup.body, setup.camera, setup.identity.lighting, setup.identity.scene, 1)
+    front, back = int(np.argmax(facing)), int(np.argmin(facing))
+    assert facing[front] > 0.9 and facing[back] < -0.8
+    kp_front = ground_truth.keypoints(renderer, renderer.pose(setup.world[front]), points[front])
+    kp_back = ground_truth.keypoints(renderer, renderer.pose(setup.world[back]), points[back])
+    face = [0, 14, 15]  # nose, eyes
+    assert (kp_front[face, 2] == 1).all() and (kp_back[face, 2] == 0.5).all()
+    # Move the principal point: the dancer's right half leaves the image.
+    cam = setup.camera
+    shifted = Camera(cam.size, cam.focal, cam.position, cam.rotation,
+                     centre=(cam.principal_point[0] - 48, cam.principal_point[1]))
+    renderer = Renderer(setup.body, shifted, setup.identity.lighting, setup.identity.scene, 1)
+    kp = ground_truth.keypoints(renderer, renderer.pose(setup.world[front]), points[front])
+    outside = kp[:, 0] < 0
+    assert outside.any() and (~outside).any()
+    assert (kp[outside, 2] == 0).all() and (kp[~outside, 2] > 0).all()

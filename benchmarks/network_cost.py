@@ -1,6 +1,6 @@
 """Parameters, FLOPs per frame and forward time of every CPF-Net network at the paper's configuration.
 
-    python benchmarks/network_cost.py [--size 448] [--repeat 3] [--threads N]
+    python benchmarks/network_cost.py [--size 448] [--repeat 3] [--threads N] [--channels-last]
 
 One frame (batch 1) at SIZE x SIZE, torch.inference_mode, float32, on the CPU. FLOPs are counted by
 torch.utils.flop_counter (2 per multiply-add; convolutions and matmuls only, so norms, activations and
@@ -11,6 +11,7 @@ precomputed, as the transfer pipeline runs it (the appearance encoder runs once 
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 import time
 
 import torch
@@ -22,7 +23,6 @@ from cpfnet.stages.foreground import (ForegroundDiscriminator, ForegroundDiscrim
                                       ForegroundGeneratorConfig)
 from cpfnet.stages.fusion import FusionNet, FusionNetConfig
 from cpfnet.stages.parsing import ParsingGenerator, ParsingGeneratorConfig
-from dataclasses import asdict
 
 
 def measure(run, repeat: int) -> tuple[float, float]:
@@ -44,14 +44,17 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=448)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--channels-last", action="store_true", help="channels-last networks and inputs")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     s = args.size
 
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+
     def rand(c: int) -> torch.Tensor:
-        return torch.rand(1, c, s, s)
+        return torch.rand(1, c, s, s).contiguous(memory_format=fmt)
 
     parsing = ParsingGenerator(**asdict(ParsingGeneratorConfig())).eval()
     flow = FlowRegressor(**asdict(FlowRegressorConfig())).eval()
@@ -59,8 +62,10 @@ def main() -> None:
     disc = ForegroundDiscriminator(**asdict(ForegroundDiscriminatorConfig())).eval()
     fusion = FusionNet(**asdict(FusionNetConfig())).eval()
     perceptual = PerceptualLoss()
+    for net in (parsing, flow, fg, disc, fusion):
+        net.to(memory_format=fmt)
 
-    par, pose, app_pose, image = rand(20).softmax(1), rand(35), rand(35), rand(3) * 2 - 1
+    par, pose, app_pose, image = rand(20).softmax(1), rand(35), rand(35), (rand(3) * 2 - 1)
     with torch.inference_mode():
         flow_out = flow(app_pose, pose)
         app_features = fg.encode_appearance(image)
@@ -76,7 +81,8 @@ def main() -> None:
         ("stage 3 FusionNet", fusion, lambda: fusion(image, image, image)),
         ("perceptual loss, HED VGG16 (training, 2 images)", None, lambda: perceptual(image, image)),
     ]
-    print(f"{s}x{s}, batch 1, {torch.get_num_threads()} threads, torch {torch.__version__}\n")
+    layout = "channels-last" if args.channels_last else "contiguous (NCHW)"
+    print(f"{s}x{s}, batch 1, {torch.get_num_threads()} threads, {layout}, torch {torch.__version__}\n")
     print("| network | parameters | GFLOP / frame | forward ms | GFLOP/s |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, module, run in rows:

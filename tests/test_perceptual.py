@@ -37,7 +37,7 @@ def test_hed_first_layer_matches_the_file_with_caffe_bgr_input(hed):
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
 
 
-def test_features_shapes_and_loss_properties(hed, caplog):
+def test_features_shapes_and_loss_properties(hed):
     torch.manual_seed(0)
     x = torch.rand(2, 3, 32, 32) * 2 - 1
     assert [tuple(f.shape) for f in hed.features(x)] == [(2, 64, 32, 32), (2, 128, 16, 16), (2, 256, 8, 8),

@@ -135,7 +135,8 @@ class PerceptualLoss(nn.Module):
         if backbone not in BACKBONES:
             raise UserError(f"unknown perceptual backbone {backbone!r}; known: {', '.join(BACKBONES)}")
         if not 1 <= len(layer_weights) <= 5:
-            raise ValueError(f"1 to 5 layer weights (relu1_1..relu5_1), got {len(layer_weights)}")
+            raise UserError(f"the perceptual loss takes 1 to 5 layer weights (relu1_1..relu5_1), "
+                            f"got {len(layer_weights)}")
         self.backbone = backbone
         self.layer_weights = tuple(float(w) for w in layer_weights)
         blocks = VGG_BLOCKS[backbone]

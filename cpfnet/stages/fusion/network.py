@@ -52,7 +52,8 @@ class FusionNet(nn.Module):
 
     def forward(self, background: torch.Tensor, foreground: torch.Tensor,
                 previous: torch.Tensor) -> dict[str, torch.Tensor]:
-        if foreground.shape[1] != 3 or previous.shape != foreground.shape or background.shape[1:] != foreground.shape[1:]:
+        if (foreground.shape[1] != 3 or previous.shape != foreground.shape
+                or background.shape[1:] != foreground.shape[1:]):
             raise ValueError(f"expected three RGB [B, 3, H, W] images, got background {tuple(background.shape)}, "
                              f"foreground {tuple(foreground.shape)}, previous {tuple(previous.shape)}")
         background = background.expand_as(foreground)

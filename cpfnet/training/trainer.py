@@ -98,6 +98,20 @@ def check_run_folder(stage: str, config: Config, runs: Path, resume: bool) -> Pa
     return existing
 
 
+def _restore(task, checkpoint: Path, ctx: distributed.Context, steps_per_epoch: int) -> int:
+    """Load weights, optimizers and this process's RNG states from `checkpoint`; -> the step it was taken at."""
+    load_weights(checkpoint, task.networks)
+    state = load_training_state(checkpoint)
+    for name, optimizer in task.optimizers.items():
+        optimizer.load_state_dict(state["optimizers"][name])
+    if (state["steps_per_epoch"], state["world_size"]) != (steps_per_epoch, ctx.world_size):
+        log.warning("the data or the number of processes changed since %s: training continues, but not "
+                    "bit for bit as an uninterrupted run would have", checkpoint)
+    rngs = state["rng"]
+    set_rng_state(rngs[ctx.rank] if ctx.rank < len(rngs) else rngs[0])
+    return state["step"]
+
+
 def train(stage: str, config: Config, data: str | Path, runs: str | Path, resume: bool = False,
           device: str = "cpu", progress: bool = True) -> TrainResult:
     """Train `stage` on the video folders under `data` into RUNS/STAGE (see cpfnet.training.checkpoint)."""
@@ -128,18 +142,7 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
         dataset, ctx, schedule.batch_size, seed, config.data.num_workers, stage)
     total = schedule.steps or max(1, math.ceil(schedule.epochs * steps_per_epoch))
 
-    step = 0
-    if resume_from is not None:
-        load_weights(resume_from, task.networks)
-        state = load_training_state(resume_from)
-        for name, optimizer in task.optimizers.items():
-            optimizer.load_state_dict(state["optimizers"][name])
-        step = state["step"]
-        if (state["steps_per_epoch"], state["world_size"]) != (steps_per_epoch, ctx.world_size):
-            log.warning("the data or the number of processes changed since %s: training continues, but not "
-                        "bit for bit as an uninterrupted run would have", resume_from)
-        rngs = state["rng"]
-        set_rng_state(rngs[ctx.rank] if ctx.rank < len(rngs) else rngs[0])
+    step = _restore(task, resume_from, ctx, steps_per_epoch) if resume_from is not None else 0
     task.distribute()
     task.train_mode()
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminatorConfig, Pix2PixHDGeneratorConfig
 from cpfnet.errors import UserError
 from cpfnet.nn.perceptual import PerceptualConfig
 from cpfnet.stages.flow.losses import FlowLossConfig
@@ -30,7 +31,9 @@ from cpfnet.stages.fusion.network import FusionNetConfig
 from cpfnet.stages.parsing.losses import ParsingLossConfig
 from cpfnet.stages.parsing.network import ParsingGeneratorConfig
 
-STAGES = ("parsing", "flow", "foreground", "fusion")  # training order
+STAGES = ("parsing", "flow", "foreground", "fusion", "baseline-pix2pixhd")  # training order; the baseline is apart
+# Config section of a stage whose name is not a Python identifier.
+SECTIONS = {"baseline-pix2pixhd": "baseline"}
 PARSING_INPUTS = ("ground_truth", "generated")
 
 
@@ -127,6 +130,25 @@ class FusionStageConfig:
 
 
 @dataclass
+class BaselineStageConfig:
+    """The pix2pixHD baseline (IV-A2), stage `baseline-pix2pixhd` (cpfnet.baselines): one generator from (pose
+    maps, I_a, the previous L = generator.previous_frames generated frames) to the frame, on clips of
+    `clip_length` consecutive frames, with stage 2b's discriminator, losses, weights and learning rates.
+    `detach_previous`: the previous generated frames enter as constants (as in vid2vid); false backpropagates
+    through the whole clip."""
+
+    generator: Pix2PixHDGeneratorConfig = field(default_factory=Pix2PixHDGeneratorConfig)
+    discriminator: Pix2PixHDDiscriminatorConfig = field(default_factory=Pix2PixHDDiscriminatorConfig)
+    loss: ForegroundLossConfig = field(default_factory=ForegroundLossConfig)
+    perceptual: PerceptualConfig = field(default_factory=PerceptualConfig)
+    generator_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(2e-4))
+    discriminator_optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(2e-5))
+    clip_length: int = 4
+    detach_previous: bool = True
+    schedule: Schedule = field(default_factory=lambda: Schedule(2, 0, 10.0))
+
+
+@dataclass
 class Config:
     """A whole experiment: shared data and loop settings, then one section per stage."""
 
@@ -136,11 +158,11 @@ class Config:
     flow: FlowStageConfig = field(default_factory=FlowStageConfig)
     foreground: ForegroundStageConfig = field(default_factory=ForegroundStageConfig)
     fusion: FusionStageConfig = field(default_factory=FusionStageConfig)
+    baseline: BaselineStageConfig = field(default_factory=BaselineStageConfig)
 
     def stage(self, name: str):
         """The section of stage `name`."""
-        check_stage(name)
-        return getattr(self, name)
+        return getattr(self, section_name(name))
 
 
 # Keys that may change when a run is resumed: they decide how long and how visibly it trains, not what.
@@ -152,6 +174,11 @@ def check_stage(name: str) -> str:
     if name not in STAGES:
         raise UserError(f"unknown stage {name!r}; known: {', '.join(STAGES)}")
     return name
+
+
+def section_name(stage: str) -> str:
+    """The config section of stage `stage` ('baseline-pix2pixhd' -> 'baseline')."""
+    return SECTIONS.get(check_stage(stage), stage)
 
 
 def known_configs() -> list[str]:
@@ -288,7 +315,8 @@ def validate(config: Config) -> None:
     for key in ("log_every", "image_every", "checkpoint_every", "keep_checkpoints"):
         if getattr(config.train, key) < 1:
             raise UserError(f"train.{key} must be at least 1, got {getattr(config.train, key)}")
-    for name in STAGES:
+    for stage in STAGES:
+        name = section_name(stage)
         section = getattr(config, name)
         schedule = section.schedule
         if schedule.batch_size < 1:
@@ -301,6 +329,11 @@ def validate(config: Config) -> None:
                             f"got {section.parsing_input!r}")
     if config.fusion.clip_length < 2:
         raise UserError(f"fusion.clip_length must be at least 2, got {config.fusion.clip_length}")
+    if config.baseline.clip_length < 2:
+        raise UserError(f"baseline.clip_length must be at least 2, got {config.baseline.clip_length}")
+    if config.baseline.generator.previous_frames < 0:
+        raise UserError(f"baseline.generator.previous_frames must be 0 or more, got "
+                        f"{config.baseline.generator.previous_frames}")
 
 
 def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
@@ -318,8 +351,9 @@ def stage_view(config: Config, stage: str) -> dict[str, Any]:
     """The flat key -> value settings that decide what stage `stage` learns: data, train and its own
     section, less RESUMABLE_KEYS. Resuming is allowed only when these are equal."""
     full = to_dict(config)
+    section = section_name(stage)
     view = _flatten({"data": full["data"], "train": full["train"]})
-    view.update(_flatten(full[stage], f"{stage}."))
+    view.update(_flatten(full[section], f"{section}."))
     return {k: v for k, v in view.items()
             if k not in RESUMABLE_KEYS and k.split(".", 1)[-1] not in RESUMABLE_KEYS}
 

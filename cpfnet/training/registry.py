@@ -12,6 +12,7 @@ _TASKS = {
     "flow": "cpfnet.stages.flow.task:FlowTask",
     "foreground": "cpfnet.stages.foreground.task:ForegroundTask",
     "fusion": "cpfnet.stages.fusion.task:FusionTask",
+    "baseline-pix2pixhd": "cpfnet.baselines.task:Pix2PixHDTask",
 }
 assert tuple(_TASKS) == STAGES
 

@@ -99,9 +99,10 @@ class TransferPipeline:
             "features": self.stages.foreground.encode_appearance(appearance),
         }
 
-    def _foregrounds(self, inputs: dict, poses: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Stages 1 and 2 for a batch of crop-pixel poses [N, 18, 3] -> (x_fg [N, 3, S, S],
-        x_parsing probabilities [N, 20, S, S])."""
+    def _foregrounds(self, inputs: dict, poses: np.ndarray) -> dict[str, torch.Tensor | None]:
+        """Stages 1 and 2 for a batch of crop-pixel poses [N, 18, 3] -> {"foreground": x_fg [N, 3, S, S],
+        "parsing": x_parsing probabilities [N, 20, S, S], "flow" [N, 2, S, S] and "visibility" probabilities
+        [N, 3, S, S] (None without flow)}."""
         n = len(poses)
         start = time.perf_counter()
         maps = self._pose_maps(poses)
@@ -115,9 +116,8 @@ class TransferPipeline:
         foreground = self.stages.foreground(parsing, flow, visibility,
                                             appearance_features=inputs["features"])["foreground"]
         self.timer.add("foreground", start)
-        return foreground, parsing
+        return {"foreground": foreground, "parsing": parsing, "flow": flow, "visibility": visibility}
 
-    @torch.inference_mode()
     def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[np.ndarray]:
         """Yield the output frames, RGB uint8 [H, W, 3] at the photo's size.
 
@@ -126,13 +126,23 @@ class TransferPipeline:
             target: the prepared target photo.
             anchor_frame: the frame whose crop box is the target's own.
         """
+        for out in self.outputs(poses, target, anchor_frame):
+            yield out["frame"]
+
+    @torch.inference_mode()
+    def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:
+        """As `frames`, with what made each frame (for evaluation): {"frame": RGB uint8 [H, W, 3], "box": its
+        crop box (x0, y0, x1, y1) in photo pixels, "parsing": x_parsing probabilities [20, S, S], "flow"
+        [2, S, S] and "visibility" probabilities [3, S, S] (None without flow), "mask" [S, S] of eq. 5}; the
+        tensors on the pipeline's device, in crop pixels."""
         boxes = follow_boxes(poses, target.box, anchor_frame)
         crop_poses = photo_to_crop(poses, boxes, self.size)
         inputs = self._target_tensors(target)
         previous_full = None
         for first in range(0, len(poses), self.batch_size):
             chunk = slice(first, first + self.batch_size)
-            foregrounds, parsings = self._foregrounds(inputs, crop_poses[chunk])
+            made = self._foregrounds(inputs, crop_poses[chunk])
+            foregrounds, parsings = made["foreground"], made["parsing"]
             for k, box in enumerate(boxes[chunk]):
                 start = time.perf_counter()
                 background = image_to_tensor(crop_box(target.background, box, self.size))[None].to(self.device)
@@ -150,7 +160,9 @@ class TransferPipeline:
                 previous_full = paste_back(target.background, tensor_to_image(fg[0]), box,
                                            mask[0, 0].float().cpu().numpy())
                 self.timer.add("paste", start)
-                yield previous_full
+                yield {"frame": previous_full, "box": box, "parsing": parsings[k], "mask": mask[0, 0],
+                       "flow": None if made["flow"] is None else made["flow"][k],
+                       "visibility": None if made["visibility"] is None else made["visibility"][k]}
 
 
 def side_by_side(source: np.ndarray, skeleton: np.ndarray, result: np.ndarray) -> np.ndarray:

@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, help="crop size the stages run at (default: the size they were trained at)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     parser.add_argument("--batch-size", type=int, default=8, help="frames per batch in stages 1 and 2 (default: 8)")
-    parser.add_argument("--side-by-side", action="store_true", help="write source | source skeleton | result")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="OUT shows source | source skeleton | result (as the paper's figures)")
     parser.add_argument("--no-flow", action="store_true",
                         help="the ablation without appearance flow: needs --checkpoints whose foreground stage "
                              "was trained with use_flow: false")
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
                         "of a run trained with foreground.generator.use_flow: false")
     if not args.no_flow and not pipeline.use_flow:
         raise UserError("these checkpoints' foreground stage was trained without appearance flow; pass --no-flow")
-    result = transfer_video(pipeline, args.source, args.target, args.out, with_side_by_side=args.side_by_side)
+    out, side = (None, args.out) if args.side_by_side else (args.out, None)
+    result = transfer_video(pipeline, args.source, args.target, out, side)
     seconds = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
     print(f"wrote {result.path}: {result.num_frames} frames, {result.width}x{result.height}, {result.fps:g} fps, "
           f"{result.num_frames / result.seconds:.2f} frames/s overall ({seconds})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,40 +28,48 @@ class TransferResult:
     stage_seconds: dict[str, float]
 
 
-def _check_paths(source: Path, target: Path, out: Path) -> None:
+def _check_paths(source: Path, target: Path, outputs: list[Path]) -> None:
     for path, what in ((source, "source video"), (target, "target photo")):
         if not path.is_file():
             raise UserError(f"{path}: no such {what}")
-    if out.suffix.lower() != ".mp4":
-        raise UserError(f"{out}: the output must be an .mp4 file")
-    if out.is_dir():
-        raise UserError(f"{out} is a folder; give a file name ending in .mp4")
+    for out in outputs:
+        if out.suffix.lower() != ".mp4":
+            raise UserError(f"{out}: the output must be an .mp4 file")
+        if out.is_dir():
+            raise UserError(f"{out} is a folder; give a file name ending in .mp4")
+        check_writable(out)  # before the slow part
 
 
-def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str | Path, out: str | Path,
-                   with_side_by_side: bool = False, progress: bool = True) -> TransferResult:
-    """Make the person in `target` dance like the person in `source`; write `out` (mp4, the photo's size,
-    the source's frame rate). Nothing is left at `out` if anything fails."""
-    source, target, out = Path(source), Path(target), Path(out)
-    _check_paths(source, target, out)
+def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str | Path, out: str | Path | None,
+                   side_by_side_out: str | Path | None = None, progress: bool = True) -> TransferResult:
+    """Make the person in `target` dance like the person in `source`.
+
+    Writes `out` (the result at the photo's size) and/or `side_by_side_out` (source | source skeleton |
+    result), H.264 mp4 at the source's frame rate, in one pass. Nothing is left at either path if
+    anything fails."""
+    source, target = Path(source), Path(target)
+    outputs = [Path(p) for p in (out, side_by_side_out) if p is not None]
+    if not outputs:
+        raise ValueError("give out, side_by_side_out or both")
+    _check_paths(source, target, outputs)
     from cpfnet.prepare import pose_sequence
 
-    check_writable(out)  # before the slow part
     started = time.perf_counter()
     person = prepare_target(target, pipeline.size)
     poses, fps, _ = pose_sequence(source, progress=progress)
     moved = retarget_poses(poses, person.pose_in_photo)
-    with VideoWriter(out, fps=fps) as writer:
-        sources = iter_frames(source) if with_side_by_side else None
+    with contextlib.ExitStack() as stack:
+        result = stack.enter_context(VideoWriter(out, fps=fps)) if out is not None else None
+        side = stack.enter_context(VideoWriter(side_by_side_out, fps=fps)) if side_by_side_out is not None else None
+        sources = iter_frames(source) if side is not None else None
         frames = pipeline.frames(moved, person)
         for t, frame in enumerate(tqdm(frames, total=len(moved), unit="frame", desc="transfer",
                                        disable=not progress)):
-            if sources is not None:
+            if result is not None:
+                result.write(frame)
+            if side is not None:
                 shown = next(sources)
-                skeleton = draw_skeleton(None, poses[t], size=shown.shape[:2])
-                frame = side_by_side(shown, skeleton, frame)
-            writer.write(frame)
+                side.write(side_by_side(shown, draw_skeleton(None, poses[t], size=shown.shape[:2]), frame))
         height, width = frame.shape[:2]
-    return TransferResult(out, len(moved), fps, width, height, time.perf_counter() - started,
+    return TransferResult(outputs[0], len(moved), fps, width, height, time.perf_counter() - started,
                           dict(pipeline.timer.seconds))
-

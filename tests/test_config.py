@@ -18,7 +18,7 @@ from cpfnet.training.registry import task_class
 
 
 def test_shipped_configs_load():
-    assert known_configs() == ["paper", "tiny"]
+    assert {"paper", "tiny"} <= set(known_configs())
     for name in known_configs():
         config = load_config(name)
         assert isinstance(config, Config)
@@ -58,7 +58,7 @@ def test_tiny_config_builds_every_stage():
 
 
 def test_unknown_config_name_lists_the_known_ones():
-    with pytest.raises(UserError, match=r"unknown config 'huge'; known: paper, tiny"):
+    with pytest.raises(UserError, match=r"unknown config 'huge'; known: .*paper, tiny"):
         load_config("huge")
 
 

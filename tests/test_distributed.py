@@ -90,3 +90,17 @@ def test_torchrun_two_processes_hold_identical_weights(synth_dataset, tmp_path):
     assert any(not torch.equal(v, ranks[0][f"generator.{k}"]) for k, v in initial.items())
     state = torch.load(checkpoint / "training_state.pt", weights_only=True)
     assert state["world_size"] == 2 and len(state["rng"]) == 2
+
+
+def test_worker_processes_do_not_change_the_batches():
+    """data.num_workers may change on resume: the batches are the same with and without workers."""
+    from cpfnet.training.data import make_loader
+
+    dataset = [torch.tensor([i]) for i in range(10)]
+    orders = []
+    for workers in (0, 2):
+        loader, sampler, local, steps = make_loader(dataset, Context(), 4, 7, workers, "parsing")
+        sampler.set_position(1, 4)
+        orders.append([b.flatten().tolist() for b in loader])
+        assert (local, steps) == (4, 2)
+    assert orders[0] == orders[1] and len(orders[0]) == 1

@@ -79,14 +79,18 @@ def main() -> None:
         ("stage 2b  appearance encoder (once per photo)", fg.appearance_encoder, lambda: fg.encode_appearance(image)),
         ("stage 2b ForegroundDiscriminator (training)", disc, lambda: disc(image, par, image)),
         ("stage 3 FusionNet", fusion, lambda: fusion(image, image, image)),
-        ("perceptual loss, HED VGG16 (training, 2 images)", None, lambda: perceptual(image, image)),
+        ("perceptual loss, HED VGG16 (training, 2 images)", perceptual, lambda: perceptual(image, image)),
     ]
     layout = "channels-last" if args.channels_last else "contiguous (NCHW)"
     print(f"{s}x{s}, batch 1, {torch.get_num_threads()} threads, {layout}, torch {torch.__version__}\n")
     print("| network | parameters | GFLOP / frame | forward ms | GFLOP/s |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, module, run in rows:
-        params = f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f} M" if module is not None else ""
+        params = ""
+        if module is perceptual:  # frozen weights are buffers
+            params = f"{sum(b.numel() for b in module.buffers()) / 1e6:.2f} M, frozen"
+        elif module is not None:
+            params = f"{sum(p.numel() for p in module.parameters()) / 1e6:.2f} M"
         gflop, seconds = measure(run, args.repeat)
         print(f"| {name} | {params} | {gflop:.1f} | {seconds * 1e3:.0f} | {gflop / seconds:.0f} |")
 

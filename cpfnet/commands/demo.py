@@ -11,7 +11,8 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="demo_output", metavar="DIR", help="folder for the previews (default demo_output)")
+    parser.add_argument("--out", default="demo_output", metavar="DIR",
+                        help="folder for the previews (default demo_output)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--size", type=int, default=256, help="frame size (default 256)")
     parser.add_argument("--frames", type=int, default=24, help="frames per video (default 24)")

@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, or be empty)")
     parser.add_argument("--videos", type=int, default=8, metavar="N", help="number of videos (default 8)")
     parser.add_argument("--frames", type=int, default=60, metavar="T", help="frames per video (default 60, >= 2)")
-    parser.add_argument("--size", type=int, default=256, metavar="S", help="square frame size in pixels (default 256, >= 64)")
+    parser.add_argument("--size", type=int, default=256, metavar="S",
+                        help="square frame size in pixels (default 256, >= 64)")
     parser.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
     parser.add_argument("--identities-per-motion", type=int, default=1, metavar="M",
                         help="render each motion on M identities; N must be a multiple of M (default 1)")

@@ -21,6 +21,8 @@ from cpfnet.synth.skeleton import BONE, NUM_BONES, PARENT
 
 @dataclass
 class Part:
+    """One rigid primitive of the body: its shape, where it sits on its bone, its label and colours."""
+
     name: str
     bone: int
     shape: Shape
@@ -30,6 +32,8 @@ class Part:
 
 @dataclass
 class BodyModel:
+    """An identity's body: skeleton rest pose, parts, keypoint anchors, soles (to stand on the floor)."""
+
     offsets: np.ndarray  # [B, 3] rest joint offsets in the parent's frame
     rest_origins: np.ndarray  # [B, 3] bone origins at rest, pelvis at 0
     parts: list[Part]
@@ -56,9 +60,9 @@ def limb_affine(a, b, scale_x: float = 1.0, scale_z: float = 1.0) -> tuple[np.nd
     return np.column_stack([x * scale_x, y, z * scale_z, a]), h
 
 
-def ellipsoid_affine(centre, radii, rotation=None) -> np.ndarray:
-    rotation = np.eye(3) if rotation is None else np.asarray(rotation)
-    return np.column_stack([rotation @ np.diag(radii), np.asarray(centre, np.float64)])
+def ellipsoid_affine(centre, radii) -> np.ndarray:
+    """Affine [3, 4] mapping the canonical unit sphere onto an axis-aligned ellipsoid of a bone frame."""
+    return np.column_stack([np.diag(np.asarray(radii, np.float64)), np.asarray(centre, np.float64)])
 
 
 def _window(zmin: float, ymax: float) -> tuple:
@@ -67,7 +71,9 @@ def _window(zmin: float, ymax: float) -> tuple:
 
 
 def _hair_openings(style: str, fringe: bool) -> tuple:
-    """Regions of the skull left uncovered by each hair style (skull canonical unit-sphere coordinates)."""
+    """Regions cut out of a hair style's shell, where the face (and, for short styles, the ears and nape)
+    shows: in the skull's canonical unit-sphere coordinates, which the shell shares (it is the skull
+    scaled about its centre)."""
     top = 0.28 if fringe else 0.5
     if style == "buzz":
         return (_window(0.2, 0.55 if not fringe else 0.4), _window(-0.15, 0.05), _window(-2.0, -0.3))
@@ -79,6 +85,8 @@ def _hair_openings(style: str, fringe: bool) -> tuple:
 
 
 def build_body(identity: Identity) -> BodyModel:
+    """The body model of `identity`. Proportions follow average human ones (e.g. hip joints at 0.52 and
+    shoulders at 0.82 of the height), scaled by the identity's ratios."""
     shape, look = identity.shape, identity.look
     rng = np.random.default_rng(identity.texture_seed)
     s, H = shape.scale, shape.height
@@ -166,8 +174,8 @@ def build_body(identity: Identity) -> BodyModel:
     skull_c = np.array([0, 0.098, 0.005]) * hs
     skull_r = np.array([0.077, 0.108, 0.097]) * hs
     add("skull", "head", ELLIPSOID, ellipsoid_affine(skull_c, skull_r), face)
-    add("jaw", "head", ELLIPSOID, ellipsoid_affine(np.array([0, 0.05, 0.028]) * hs, np.array([0.06, 0.058, 0.072]) * hs),
-        face)
+    add("jaw", "head", ELLIPSOID,
+        ellipsoid_affine(np.array([0, 0.05, 0.028]) * hs, np.array([0.06, 0.058, 0.072]) * hs), face)
     add("nose", "head", ELLIPSOID,
         ellipsoid_affine(np.array([0, 0.08, 0.098]) * hs, np.array([0.013, 0.024, 0.021]) * hs), face)
     ear_points = {side: np.array([side * 0.079, 0.086, 0.0]) * hs for side in (-1, 1)}

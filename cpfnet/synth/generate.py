@@ -157,6 +157,7 @@ def _worker(tasks, events, cfg: dict, root: str) -> None:
     """A worker process: renders the videos it takes from `tasks` until it gets None; reports frames,
     finished videos and errors on `events`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (inherited by fork): just die
     import cv2
     cv2.setNumThreads(1)
     config = SynthConfig(**cfg)
@@ -164,7 +165,7 @@ def _worker(tasks, events, cfg: dict, root: str) -> None:
         try:
             render_video(VideoTask(**task), config, Path(root), lambda n: events.put(("frames", n)))
             events.put(("done", task["index"]))
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+        except Exception as exc:  # noqa: BLE001 - everything goes back to the parent
             message = str(exc) if isinstance(exc, UserError) else traceback.format_exc()
             events.put(("error", (isinstance(exc, UserError), message)))
             return
@@ -211,7 +212,10 @@ def _run_parallel(tasks: list[VideoTask], cfg: SynthConfig, root: Path, workers:
             if p.is_alive():
                 p.terminate()
         for p in procs:
-            p.join()
+            p.join(10)
+            if p.is_alive():
+                p.kill()
+                p.join()
 
 
 def _terminate(signum, frame):

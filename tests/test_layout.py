@@ -1,5 +1,7 @@
 """The dataset layout: atomic writing, reading back, per-frame background crops, torch readers."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -40,6 +42,14 @@ def test_round_trip(tmp_path):
     assert (video.background() == 7).all()
     assert find_videos(tmp_path) == [tmp_path / "v0"]
     assert find_videos(tmp_path / "v0") == [tmp_path / "v0"]
+
+
+def test_written_folders_get_the_usual_permissions(tmp_path):
+    _write_video(tmp_path / "v0")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "v0").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (tmp_path / "v0" / "meta.json").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_failed_write_leaves_nothing(tmp_path):

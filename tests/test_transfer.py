@@ -125,3 +125,20 @@ def test_real_video_onto_real_photo(runs, tmp_path, capsys):
     assert main(["transfer", "--source", str(source), "--target", str(REAL / "person.jpg"), "--out", str(side),
                  "--checkpoints", str(runs), "--side-by-side"]) == 0
     assert probe(side).width > 2 * 750
+
+
+@pytest.mark.slow
+def test_demo_writes_videos_previews_and_scores(runs, tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--checkpoints", str(runs), "--frames", "10", "--real",
+                 str(tmp_path / "no-samples"), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "SSIM" in printed and "pasting the photo unchanged" in printed and "skipped the real transfer" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["synthetic_preview.png", "synthetic_side_by_side.mp4",
+                                                     "synthetic_transfer.mp4"]
+    assert probe(out / "synthetic_transfer.mp4").num_frames == 10
+
+
+def test_shipped_weights_load():
+    pipeline = TransferPipeline.from_checkpoints(None)
+    assert pipeline.stages.runs.name == "default" and pipeline.use_flow and pipeline.stages.fusion is not None

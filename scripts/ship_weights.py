@@ -1,0 +1,42 @@
+"""Copy a trained RUNS folder's inference weights into cpfnet/weights/default (the weights `cpfnet transfer`
+and `cpfnet demo` use when no --checkpoints is given).
+
+    python scripts/ship_weights.py RUNS
+
+Keeps, per stage, config.yaml and the latest checkpoint's inference networks (no discriminator, no
+optimizer state), so the shipped files stay small. The old default is replaced only once the copy is complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from cpfnet.io.atomic import atomic_dir
+from cpfnet.training.checkpoint import CONFIG, LATEST, require_checkpoint
+from cpfnet.training.registry import task_class
+from cpfnet.transfer.models import DEFAULT_RUNS
+
+STAGES = ("parsing", "flow", "foreground", "fusion")
+
+
+def ship(runs: Path, dest: Path = DEFAULT_RUNS) -> None:
+    with atomic_dir(dest, overwrite=True) as tmp:
+        for stage in STAGES:
+            checkpoint = require_checkpoint(runs, stage)
+            names = task_class(stage).inference_networks or \
+                [p.stem for p in checkpoint.glob("*.safetensors")]
+            (tmp / stage / checkpoint.name).mkdir(parents=True)
+            shutil.copyfile(runs / stage / CONFIG, tmp / stage / CONFIG)
+            (tmp / stage / LATEST).write_text(checkpoint.name + "\n")
+            for name in names:
+                shutil.copyfile(checkpoint / f"{name}.safetensors", tmp / stage / checkpoint.name / f"{name}.safetensors")
+    total = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    print(f"shipped {runs} -> {dest} ({total / 2**20:.1f} MiB)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", type=Path)
+    ship(parser.parse_args().runs)

@@ -1,4 +1,4 @@
-"""`cpfnet synth` and `cpfnet demo` on the command line: one-line errors before any work, nothing left
+"""`cpfnet synth` on the command line: one-line errors before any work, nothing left
 behind, atomic replacement, and an end-to-end run through the installed console script."""
 
 from __future__ import annotations
@@ -96,13 +96,15 @@ def test_console_script_error_is_one_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_end_to_end_synth_and_demo(tmp_path):
-    """The installed command renders two motions on two identities each with two workers, then the demo
-    writes its previews."""
+def test_end_to_end_synth_with_previews(tmp_path):
+    """The installed command renders two motions on two identities each with two workers, and writes the
+    preview grids."""
     out = tmp_path / "data"
+    previews = tmp_path / "previews"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(_cpfnet() + ["synth", "--out", str(out), "--videos", "4", "--frames", "12", "--size",
-                                         "96", "--seed", "5", "--identities-per-motion", "2", "--workers", "2"],
+                                         "96", "--seed", "5", "--identities-per-motion", "2", "--workers", "2",
+                                         "--preview", str(previews)],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert "synth" in result.stderr and "frame" in result.stderr  # the progress bar
@@ -111,10 +113,6 @@ def test_end_to_end_synth_and_demo(tmp_path):
     for v in videos:
         assert v.has_flow and len(v) == 12 and v.frame(0).shape == (96, 96, 3)
         assert np.isin(v.parsing(0), np.arange(20)).all()
-    demo = tmp_path / "demo"
-    result = subprocess.run(_cpfnet() + ["demo", "--out", str(demo), "--frames", "8", "--size", "96"],
-                            capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
-    pngs = sorted(demo.glob("*.png"))
-    assert [p.name for p in pngs] == ["synth_preview.png", "video_0000.png", "video_0001.png"]
-    assert all(str(p) in result.stdout for p in pngs)
+    pngs = sorted(p.name for p in previews.glob("*.png"))
+    assert pngs == ["synth_preview.png"] + [f"video_{i:04d}.png" for i in range(4)]
+    assert "synth_preview.png" in result.stdout

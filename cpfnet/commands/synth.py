@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate of the dances (default 25)")
     parser.add_argument("--supersample", type=int, default=2, metavar="A",
                         help="A x A colour samples per pixel for anti-aliasing (1-4, default 2)")
+    parser.add_argument("--preview", metavar="DIR",
+                        help="also write preview grids (RGB, parsing, keypoints, flow-warped appearance, visibility, "
+                             "flow) of every video into DIR")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT if it exists and is not empty")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -37,4 +40,10 @@ def run(args: argparse.Namespace) -> int:
                       overwrite=args.overwrite, fps=args.fps, supersample=args.supersample)
     out = generate(cfg, show_progress=not args.no_progress)
     print(f"wrote {cfg.videos} video{'s' if cfg.videos != 1 else ''} of {cfg.frames} frames ({cfg.size}x{cfg.size}) to {out}")
+    if args.preview:
+        from cpfnet.dataset.layout import find_videos
+        from cpfnet.synth.preview import write_previews
+
+        paths = write_previews(find_videos(out), args.preview, stacked="synth_preview.png")
+        print(f"previews in {args.preview}: {', '.join(p.name for p in paths)}")
     return 0

@@ -245,6 +245,7 @@ def test_command_errors(capsys, table_data, table_runs, synth_dataset, tmp_path)
     assert "at least 9" in _cli_error(capsys, "--data", str(table_data), *runs, *out[:-2], "--frames", "5")
     assert "not found" in _cli_error(capsys, "--data", str(tmp_path / "nodata"), *runs, *out)
     assert "is a folder" in _cli_error(capsys, "--data", str(table_data), *runs, "--out", str(tmp_path))
+    assert "use report.md" in _cli_error(capsys, "--data", str(table_data), *runs, "--out", str(tmp_path / "r.png"))
     assert "does not exist" in _cli_error(capsys, "--data", str(table_data), *runs, "--out", str(tmp_path / "a" / "r.md"))
     assert not list(tmp_path.glob("report*"))
 

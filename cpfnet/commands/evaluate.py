@@ -107,6 +107,8 @@ def _run_table(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise UserError(f"--out {out} is a folder; give a file name such as report.md")
+    if out.suffix.lower() == ".png":
+        raise UserError(f"--out {out}: the report is Markdown and the picture goes beside it as .png; use report.md")
     check_writable(out)
     result = evaluate_table(args.data, args.runs, frames=args.frames, max_videos=args.max_videos, device=str(device),
                             embedder=lambda: FVDEmbedder(load_i3d(args.i3d_weights, device).fuse_batch_norm(), device),

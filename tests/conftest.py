@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from cpfnet.cli import main
 from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
@@ -92,6 +93,13 @@ def make_shapes_dataset(root, videos: int = VIDEOS, frames: int = FRAMES) -> Non
                              crop_boxes=[[0, 0, SIZE, SIZE]] * frames, original_size=[SIZE, SIZE],
                              source="test-shapes", identity=v, motion=v)
             writer.finish(meta, poses, background)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tests run tiny tensors: a second thread gains nothing, and on a busy machine waiting for it cost 3-30x.
+    Set before every test because training in-process sets its own thread count."""
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

@@ -12,15 +12,6 @@ from cpfnet.ops.warp import identity_flow
 from cpfnet.stages.flow import FlowLossConfig, FlowRegressor, FlowRegressorConfig, flow_loss, flow_metrics
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _visibility(h: int, w: int) -> torch.Tensor:
     vis = torch.full((2, h, w), 2)
     vis[:, 2:6, 2:6] = 0

@@ -15,15 +15,6 @@ from cpfnet.stages.foreground import (ForegroundDiscriminator, ForegroundDiscrim
                                       foreground_generator_loss)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_gan_losses_values():
     zeros = [torch.zeros(2, 1, 5, 5), torch.zeros(2, 1, 3, 3)]
     log2 = torch.log(torch.tensor(2.0))

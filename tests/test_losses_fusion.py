@@ -9,15 +9,6 @@ from cpfnet.nn.perceptual import PerceptualLoss
 from cpfnet.stages.fusion import FusionLossConfig, FusionNet, FusionNetConfig, compose, fusion_loss
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_terms_and_weights():
     frame, target = torch.rand(2, 3, 16, 16) * 2 - 1, torch.rand(2, 3, 16, 16) * 2 - 1
     terms = fusion_loss(frame, target, None, FusionLossConfig(l1_weight=2.0, perceptual_weight=0.0))

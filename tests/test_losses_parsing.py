@@ -3,7 +3,6 @@
 from dataclasses import asdict
 import math
 
-import pytest
 import torch
 import torch.nn.functional as F
 
@@ -11,15 +10,6 @@ from cpfnet.body.keypoints import NUM_KEYPOINTS
 from cpfnet.body.parsing_labels import NUM_LABELS
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.stages.parsing import ParsingGenerator, ParsingGeneratorConfig, ParsingLossConfig, parsing_loss
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_uniform_prediction_values():

@@ -12,15 +12,6 @@ from cpfnet.stages.flow import VISIBILITY_CLASSES, FlowRegressor, FlowRegressorC
 TINY = FlowRegressorConfig(channels=(4, 8, 8))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors gain little from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_tiny_shapes_and_identity_at_init():
     torch.manual_seed(0)
     net = FlowRegressor(**asdict(TINY))

@@ -15,15 +15,6 @@ from cpfnet.stages.foreground import (FlowWarpBlock, ForegroundDiscriminator, Fo
 TINY = ForegroundGeneratorConfig(channels=(4, 8, 8))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors gain little from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _inputs(batch: int = 2, h: int = 16, w: int = 20):
     torch.manual_seed(1)
     parsing = torch.rand(batch, NUM_LABELS, h, w).softmax(dim=1)

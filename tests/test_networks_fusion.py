@@ -11,15 +11,6 @@ from cpfnet.stages.fusion import FusionNet, FusionNetConfig, compose, parsing_ma
 TINY = FusionNetConfig(ngf=4, n_blocks=1)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors gain little from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_tiny_shapes_mask_range_and_eq5():
     torch.manual_seed(0)
     net = FusionNet(**asdict(TINY))

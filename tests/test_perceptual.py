@@ -14,15 +14,6 @@ from cpfnet.errors import UserError
 from cpfnet.nn.perceptual import PerceptualConfig, PerceptualLoss, hed_weights_path
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors gain little from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def hed() -> PerceptualLoss:
     return PerceptualLoss()

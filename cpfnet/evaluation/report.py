@@ -76,8 +76,9 @@ def markdown(result: TableResult, picture_name: str | None = None) -> str:
                   f"Rows: source frames, the driving poses, each method, the ground truth; columns: frames of "
                   f"`{result.cases[0]}`.", "", f"![comparison]({picture_name})"]
     lines += ["", "## Metrics", "",
-              "FVD: Fréchet distance of I3D logits (IV-B). SSIM / PSNR: mean over frames and videos, on the whole "
-              "frame and on a box around the true keypoints (\"person\"). Parsing: stage 1's argmax against the "
+              "FVD: Fréchet distance of I3D logits (IV-B). SSIM: mean over frames; PSNR: from the video's mean "
+              "squared error; both then averaged over videos, on the whole frame and on a box around the true "
+              "keypoints (\"person\"). Parsing: stage 1's argmax against the "
               "true parsing (dataset-level confusion). Flow: stage 2a's end-point error over the true foreground, "
               "in pixels of the dataset frame, and its visibility accuracy. Warping error: mean squared "
               "difference between each generated frame and the previous one warped along the true video's "

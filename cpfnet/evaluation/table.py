@@ -133,8 +133,8 @@ def plan_cases(data: str | Path, frames: int, max_videos: int | None = None) -> 
                 raise UserError(f"{path} has {lengths[path]} frames; --frames {frames} needs at least that many "
                                 "(lower --frames, at least 9, or use longer videos)")
     if len(pairs) < 2:
-        raise UserError(f"FVD needs at least 2 videos per set, {data} gives {len(pairs)} "
-                        f"({'lower' if max_videos else 'add'} videos{'; raise --max-videos' if max_videos else ''})")
+        how = "raise --max-videos to 2 or more" if max_videos is not None else "add test videos"
+        raise UserError(f"FVD needs at least 2 videos per set, {data} gives {len(pairs)}; {how}")
     return mode, pairs, notes
 
 

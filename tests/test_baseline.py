@@ -24,15 +24,6 @@ from cpfnet.transfer.target import Target
 STAGE = "baseline-pix2pixhd"
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def baseline_runs(synth_dataset, tmp_path_factory):
     runs = tmp_path_factory.mktemp("baseline-runs")
@@ -114,7 +105,7 @@ def test_clip_starts_from_appearance_copies_then_uses_its_own_outputs(detach):
     assert all(p.requires_grad != detach for p in g.seen[2:])
 
 
-def test_loss_falls_on_a_fixed_batch(synth_dataset, tmp_path, one_thread):
+def test_loss_falls_on_a_fixed_batch(synth_dataset, tmp_path):
     config = load_config("tiny")
     config.baseline.generator_optimizer.lr = 1e-3  # a fixed batch: learn it quickly
     seed_everything(0)

@@ -3,7 +3,6 @@ outputs onto the ground truth's frame (an oracle scores perfectly), the command 
 
 import json
 import shutil
-from itertools import islice
 from pathlib import Path
 
 import cv2
@@ -25,15 +24,6 @@ from cpfnet.training.config import dump_config, load_config
 from cpfnet.transfer.pipeline import follow_boxes
 
 FRAMES = 12  # per test video; the command evaluates 10 (the I3D needs 9 or more)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors gain nothing from a second thread, and on a busy machine waiting for it costs 10x."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

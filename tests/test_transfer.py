@@ -106,6 +106,23 @@ def test_a_photo_without_a_person_fails_cleanly(runs, tmp_path, capsys):
 
 
 @pytest.mark.slow
+def test_a_video_without_a_person_fails_cleanly(runs, tmp_path, capsys):
+    if not (REAL / "person.jpg").is_file():
+        pytest.skip("../shared/real is absent")
+    shapes = tmp_path / "shapes.mp4"
+    with VideoWriter(shapes, fps=10) as writer:
+        for t in range(12):
+            frame = np.full((120, 160, 3), 90, np.uint8)
+            frame[40:80, 10 + 8 * t:40 + 8 * t] = (250, 200, 0)  # a sliding box, nobody dancing
+            writer.write(frame)
+    out = tmp_path / "out.mp4"
+    err = _cli_error(capsys, "--source", str(shapes), "--target", str(REAL / "person.jpg"), "--out", str(out),
+                     "--checkpoints", str(runs))
+    assert "person" in err and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shapes.mp4"]
+
+
+@pytest.mark.slow
 def test_real_video_onto_real_photo(runs, tmp_path, capsys):
     if not (REAL / "dance.mp4").is_file():
         pytest.skip("../shared/real is absent")

@@ -182,8 +182,9 @@ def default_workers(videos: int) -> int:
 
 def _run_parallel(tasks: list[VideoTask], cfg: SynthConfig, root: Path, workers: int, bar: tqdm) -> None:
     methods = multiprocessing.get_all_start_methods()
-    # fork starts at once and needs no importable __main__; spawn elsewhere (macOS, Windows).
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    # Not fork: a child forked from a process that already used OpenCV's (or torch's) thread pools can
+    # deadlock in them (seen in the test suite). forkserver forks from a clean server; spawn elsewhere.
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     task_queue, events = ctx.Queue(), ctx.Queue()
     for task in tasks:
         task_queue.put(asdict(task))

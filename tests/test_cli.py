@@ -30,3 +30,20 @@ def test_unknown_command_is_a_one_line_error():
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "invalid choice" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_device_option_is_checked():
+    import pytest
+    import torch
+
+    from cpfnet.device import resolve_device
+    from cpfnet.errors import UserError
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(UserError, match="not a torch device"):
+        resolve_device("gpu0")
+    with pytest.raises(UserError, match="cpu or cuda"):
+        resolve_device("meta")
+    if not torch.cuda.is_available():
+        with pytest.raises(UserError, match="no CUDA GPU"):
+            resolve_device("cuda")

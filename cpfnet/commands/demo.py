@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
     from cpfnet.transfer.demo import REAL_SAMPLES, real_demo, synthetic_demo
     from cpfnet.transfer.pipeline import TransferPipeline
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, args.device)
+    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device))
     print(f"stages from {pipeline.stages.runs} ({pipeline.size}x{pipeline.size} crops)")
     scores = synthetic_demo(pipeline, out, args.seed, args.frames, progress=not args.no_progress)
     print(f"synthetic transfer vs the true render: SSIM {scores.ssim:.3f}, PSNR {scores.psnr:.2f} dB "

@@ -54,27 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     table.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _device(name: str):
-    import torch
-
-    from cpfnet.errors import UserError
-
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"--device {name!r} is not a torch device; use cpu or cuda") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu")
-    return device
-
-
 def _run_fvd(args: argparse.Namespace) -> int:
+    from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
     from cpfnet.evaluation.fvd import FVDEmbedder, fvd_between_folders
     from cpfnet.evaluation.i3d_weights import load_i3d
     from cpfnet.io.atomic import write_json
 
-    device = _device(args.device)
+    device = resolve_device(args.device)
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
     # The cheap checks (folders, counts, lengths) run before the weights load; see fvd_between_folders.
@@ -90,6 +77,7 @@ def _run_fvd(args: argparse.Namespace) -> int:
 def _run_table(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
     from cpfnet.evaluation.fvd import FVDEmbedder
     from cpfnet.evaluation.i3d_weights import load_i3d
@@ -99,7 +87,7 @@ def _run_table(args: argparse.Namespace) -> int:
 
     import torch
 
-    device = _device(args.device)
+    device = resolve_device(args.device)
     if args.threads < 0:
         raise UserError(f"--threads must be 0 (torch's default) or more, got {args.threads}")
     if args.threads:

@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
+    from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
     from cpfnet.transfer.pipeline import TransferPipeline
     from cpfnet.transfer.video import transfer_video
@@ -37,9 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--size {args.size}: use a multiple of 16, at least 32")
     if args.batch_size < 1:
         raise UserError(f"--batch-size {args.batch_size}: must be at least 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {args.device}: CUDA is not available on this machine; use --device cpu")
-    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, args.device, use_fusion=not args.no_fusion,
+    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device), use_fusion=not args.no_fusion,
                                                  batch_size=args.batch_size, size=args.size)
     if args.no_flow and pipeline.use_flow:
         raise UserError("--no-flow: these checkpoints' foreground stage uses appearance flow; give --checkpoints "

@@ -16,6 +16,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from cpfnet.device import resolve_device
 from cpfnet.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -40,21 +41,9 @@ class Context:
         return self.rank == 0
 
 
-def _device(name: str) -> torch.device:
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"--device {name!r} is not a torch device; use cpu or cuda") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu")
-    if device.type not in ("cpu", "cuda"):
-        raise UserError(f"--device {name!r}: training runs on cpu or cuda")
-    return device
-
-
 def setup(device_name: str = "cpu") -> Context:
     """Join the process group when torchrun started us (WORLD_SIZE > 1), and pick this process's device."""
-    device = _device(device_name)
+    device = resolve_device(device_name)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return Context(device=device)

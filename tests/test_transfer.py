@@ -64,10 +64,12 @@ def test_checkpoints_of_mixed_configs_are_refused(runs, tmp_path):
 
 
 def _cli_error(capsys, *args):
+    """Run `cpfnet transfer`, expect a failure: the error is one line (progress bars may come before it)."""
     code = main(["transfer", *args])
-    err = capsys.readouterr().err.strip()
-    assert code != 0 and err.count("\n") == 0 and "Traceback" not in err, err
-    return err
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1].split("\r")[-1]
+    assert code != 0 and last.startswith("cpfnet transfer: error: ") and "Traceback" not in err, err
+    return last
 
 
 def test_bad_input_gives_one_line_errors(runs, tmp_path, capsys):

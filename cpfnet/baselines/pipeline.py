@@ -20,13 +20,13 @@ from torch import nn
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import paste_back
-from cpfnet.transfer.pipeline import StageTimer, follow_boxes
+from cpfnet.transfer.pipeline import FramePipeline, StageTimer, follow_boxes
 from cpfnet.transfer.target import Target, photo_to_crop
 
 STAGE = "baseline-pix2pixhd"
 
 
-class Pix2PixHDPipeline:
+class Pix2PixHDPipeline(FramePipeline):
     """Make the target person dance the source's poses with the baseline generator.
 
     `follow_person`: the crop box moves with the neck, as TransferPipeline's does (the framing of prepared real
@@ -58,17 +58,6 @@ class Pix2PixHDPipeline:
         if self.follow_person:
             return follow_boxes(poses, target.box, anchor_frame)
         return np.tile(np.asarray(target.box, np.float64), (len(poses), 1))
-
-    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[np.ndarray]:
-        """Yield the output frames, RGB uint8 [H, W, 3] at the photo's size.
-
-        Args:
-            poses: [T, 18, 3] the (retargeted) dance in the target photo's pixels.
-            target: the prepared target photo.
-            anchor_frame: the frame whose crop box is the target's own.
-        """
-        for out in self.outputs(poses, target, anchor_frame):
-            yield out["frame"]
 
     @torch.inference_mode()
     def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:

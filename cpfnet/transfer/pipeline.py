@@ -55,7 +55,26 @@ class StageTimer:
         return now
 
 
-class TransferPipeline:
+class FramePipeline:
+    """What every video-making pipeline offers: `outputs(poses, target, anchor_frame)` yields a dict per
+    frame with at least "frame"; `frames` keeps only the pictures."""
+
+    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[np.ndarray]:
+        """Yield the output frames, RGB uint8 [H, W, 3] at the photo's size.
+
+        Args:
+            poses: [T, 18, 3] the (retargeted) dance in the target photo's pixels.
+            target: the prepared target photo.
+            anchor_frame: the frame whose crop box is the target's own.
+        """
+        for out in self.outputs(poses, target, anchor_frame):
+            yield out["frame"]
+
+    def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:
+        raise NotImplementedError
+
+
+class TransferPipeline(FramePipeline):
     """Make the target person dance the source's poses.
 
     Use `TransferPipeline.from_checkpoints(runs)` (None: the weights shipped with cpfnet), then
@@ -117,17 +136,6 @@ class TransferPipeline:
                                             appearance_features=inputs["features"])["foreground"]
         self.timer.add("foreground", start)
         return {"foreground": foreground, "parsing": parsing, "flow": flow, "visibility": visibility}
-
-    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[np.ndarray]:
-        """Yield the output frames, RGB uint8 [H, W, 3] at the photo's size.
-
-        Args:
-            poses: [T, 18, 3] the (retargeted) dance in the target photo's pixels.
-            target: the prepared target photo.
-            anchor_frame: the frame whose crop box is the target's own.
-        """
-        for out in self.outputs(poses, target, anchor_frame):
-            yield out["frame"]
 
     @torch.inference_mode()
     def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:

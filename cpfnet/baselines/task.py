@@ -23,10 +23,9 @@ from torch import nn
 
 from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminator, Pix2PixHDGenerator
 from cpfnet.dataset.readers import Clips
-from cpfnet.nn.perceptual import PerceptualLoss
-from cpfnet.stages.foreground.losses import foreground_discriminator_loss, foreground_generator_loss
-from cpfnet.training.config import Config, OptimizerConfig
-from cpfnet.training.task import StepResult, Task, frozen
+from cpfnet.stages.foreground.task import ConditionalGANTask
+from cpfnet.training.config import Config
+from cpfnet.training.task import StepResult
 from cpfnet.training.visuals import pose_to_rgb
 
 
@@ -46,7 +45,7 @@ def generate_clip(generator: nn.Module, pose_maps: torch.Tensor, appearance: tor
     return torch.stack(frames, dim=1)
 
 
-class Pix2PixHDTask(Task):
+class Pix2PixHDTask(ConditionalGANTask):
     name = "baseline-pix2pixhd"
     optimized = {"generator": ("generator",), "discriminator": ("discriminator",)}
     inference_networks = ("generator",)
@@ -56,14 +55,6 @@ class Pix2PixHDTask(Task):
         section = config.baseline
         return {"generator": Pix2PixHDGenerator(**asdict(section.generator)),
                 "discriminator": Pix2PixHDDiscriminator(**asdict(section.discriminator))}
-
-    def __init__(self, config: Config, runs: Path, ctx):
-        super().__init__(config, runs, ctx)
-        self.perceptual = (PerceptualLoss(**asdict(self.section.perceptual)).to(self.device)
-                           if self.section.loss.perceptual_weight else None)
-
-    def optimizer_config(self, name: str) -> OptimizerConfig:
-        return self.section.generator_optimizer if name == "generator" else self.section.discriminator_optimizer
 
     def dataset(self, data: Path) -> Clips:
         return Clips(data, length=self.section.clip_length, size=self.size)
@@ -77,24 +68,12 @@ class Pix2PixHDTask(Task):
         fake = generate_clip(self.models["generator"], pose_maps.unflatten(0, (b, k)), appearance,
                              section.generator.previous_frames, section.detach_previous).flatten(0, 1)
         target = self.image(batch["images"].flatten(0, 1))
-        appearances = appearance.repeat_interleave(k, dim=0)
-        fake_logits = None
-        if section.loss.adversarial_weight:
-            # The bare discriminator (not its DDP wrapper), frozen: gradients reach the fake frames only.
-            with frozen(self.networks["discriminator"]) as discriminator:
-                fake_logits = discriminator(pose_maps, appearances, fake)["logits"]
-        losses = foreground_generator_loss(fake, target, fake_logits, self.perceptual, section.loss)
-        return StepResult(losses, {}, {"pose_maps": pose_maps, "appearance": appearances, "target": target,
-                                       "fake": fake, "clip_length": torch.tensor(k)})
+        outputs = {"pose_maps": pose_maps, "appearance": appearance.repeat_interleave(k, dim=0), "target": target,
+                   "fake": fake, "clip_length": torch.tensor(k)}
+        return StepResult(self.generator_losses(outputs), {}, outputs)
 
-    def discriminator_step(self, batch: dict, generated: StepResult) -> StepResult:
-        out = generated.outputs
-        n = out["fake"].shape[0]
-        # Real and fake in one forward pass (per-sample norms make it the same as two), so DDP sees one call.
-        logits = self.models["discriminator"](out["pose_maps"].repeat(2, 1, 1, 1), out["appearance"].repeat(2, 1, 1, 1),
-                                              torch.cat([out["target"], out["fake"].detach()]))["logits"]
-        return StepResult(foreground_discriminator_loss([x[:n] for x in logits], [x[n:] for x in logits],
-                                                        self.section.loss))
+    def conditions(self, outputs: dict) -> tuple[torch.Tensor, ...]:
+        return outputs["pose_maps"], outputs["appearance"]
 
     def images(self, batch: dict, result: StepResult) -> dict[str, torch.Tensor]:
         """The last frame of each clip: the one made from generated previous frames."""

@@ -51,7 +51,45 @@ def frame_conditions(task: Task, appearance_parsing: torch.Tensor, appearance_po
     return out
 
 
-class ForegroundTask(Task):
+class ConditionalGANTask(Task):
+    """Stage 2b's adversarial training, shared with the pix2pixHD baseline (which the paper trains with the
+    same losses): a generator step adds the adversarial, L1 and perceptual terms (eq. 3, 4); the
+    discriminator step scores real and fake under the same conditions. Subclasses say what the
+    discriminator is conditioned on."""
+
+    def __init__(self, config: Config, runs: Path, ctx):
+        super().__init__(config, runs, ctx)
+        self.perceptual = (PerceptualLoss(**asdict(self.section.perceptual)).to(self.device)
+                           if self.section.loss.perceptual_weight else None)
+
+    def optimizer_config(self, name: str) -> OptimizerConfig:
+        return self.section.generator_optimizer if name == "generator" else self.section.discriminator_optimizer
+
+    def conditions(self, outputs: dict) -> tuple[torch.Tensor, ...]:
+        """The discriminator's inputs besides the image, from the generator step's outputs."""
+        raise NotImplementedError
+
+    def generator_losses(self, outputs: dict) -> dict[str, torch.Tensor]:
+        """outputs: "fake", "target" and what `conditions` reads -> weighted generator loss terms."""
+        fake_logits = None
+        if self.section.loss.adversarial_weight:
+            # The bare discriminator (not its DDP wrapper), frozen: gradients reach the fake image only.
+            with frozen(self.networks["discriminator"]) as discriminator:
+                fake_logits = discriminator(*self.conditions(outputs), outputs["fake"])["logits"]
+        return foreground_generator_loss(outputs["fake"], outputs["target"], fake_logits, self.perceptual,
+                                         self.section.loss)
+
+    def discriminator_step(self, batch: dict, generated: StepResult) -> StepResult:
+        out = generated.outputs
+        n = out["fake"].shape[0]
+        # Real and fake in one forward pass (per-sample norms make it the same as two), so DDP sees one call.
+        conditions = [c.repeat(2, 1, 1, 1) for c in self.conditions(out)]
+        logits = self.models["discriminator"](*conditions, torch.cat([out["target"], out["fake"].detach()]))["logits"]
+        return StepResult(foreground_discriminator_loss([x[:n] for x in logits], [x[n:] for x in logits],
+                                                        self.section.loss))
+
+
+class ForegroundTask(ConditionalGANTask):
     name = "foreground"
     optimized = {"generator": ("generator",), "discriminator": ("discriminator",)}
     inference_networks = ("generator",)
@@ -68,14 +106,6 @@ class ForegroundTask(Task):
         return (["parsing"] if section.parsing_input == "generated" else []) + \
             (["flow"] if section.generator.use_flow else [])
 
-    def __init__(self, config: Config, runs: Path, ctx):
-        super().__init__(config, runs, ctx)
-        self.perceptual = (PerceptualLoss(**asdict(self.section.perceptual)).to(self.device)
-                           if self.section.loss.perceptual_weight else None)
-
-    def optimizer_config(self, name: str) -> OptimizerConfig:
-        return self.section.generator_optimizer if name == "generator" else self.section.discriminator_optimizer
-
     def dataset(self, data: Path) -> AppearanceFrames:
         return AppearanceFrames(data, size=self.size)
 
@@ -88,22 +118,11 @@ class ForegroundTask(Task):
         target = self.image(extract_foreground(batch["image"], batch["parsing"]))
         fake = self.models["generator"](inputs["parsing"], inputs.get("flow"), inputs.get("visibility"),
                                         appearance=appearance)["foreground"]
-        fake_logits = None
-        if section.loss.adversarial_weight:
-            # The bare discriminator (not its DDP wrapper), frozen: gradients reach the fake image only.
-            with frozen(self.networks["discriminator"]) as discriminator:
-                fake_logits = discriminator(appearance, inputs["parsing"], fake)["logits"]
-        losses = foreground_generator_loss(fake, target, fake_logits, self.perceptual, section.loss)
-        return StepResult(losses, {}, {**inputs, "appearance": appearance, "target": target, "fake": fake})
+        outputs = {**inputs, "appearance": appearance, "target": target, "fake": fake}
+        return StepResult(self.generator_losses(outputs), {}, outputs)
 
-    def discriminator_step(self, batch: dict, generated: StepResult) -> StepResult:
-        out = generated.outputs
-        n = out["fake"].shape[0]
-        # Real and fake in one forward pass (per-sample norms make it the same as two), so DDP sees one call.
-        logits = self.models["discriminator"](out["appearance"].repeat(2, 1, 1, 1), out["parsing"].repeat(2, 1, 1, 1),
-                                              torch.cat([out["target"], out["fake"].detach()]))["logits"]
-        losses = foreground_discriminator_loss([x[:n] for x in logits], [x[n:] for x in logits], self.section.loss)
-        return StepResult(losses)
+    def conditions(self, outputs: dict) -> tuple[torch.Tensor, ...]:
+        return outputs["appearance"], outputs["parsing"]
 
     def images(self, batch: dict, result: StepResult) -> dict[str, torch.Tensor]:
         out = result.outputs

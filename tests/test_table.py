@@ -17,8 +17,9 @@ from cpfnet.dataset.layout import META, VideoFolder
 from cpfnet.errors import UserError
 from cpfnet.evaluation import methods as M
 from cpfnet.evaluation.pictures import labelled_grid
-from cpfnet.evaluation.table import (CROSS_IDENTITY, SELF_RECONSTRUCTION, load_case, person_boxes, plan_cases,
-                                     run_method, score_video, summarize)
+from cpfnet.evaluation.cases import CROSS_IDENTITY, SELF_RECONSTRUCTION, load_case, person_boxes, plan_cases
+from cpfnet.evaluation.running import run_method
+from cpfnet.evaluation.scoring import score_video, summarize
 from cpfnet.ops.crop import crop_box
 from cpfnet.training.config import dump_config, load_config
 from cpfnet.transfer.pipeline import follow_boxes

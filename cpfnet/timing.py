@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Iterator
+from typing import Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 
 class Timings:
@@ -26,6 +28,18 @@ class Timings:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def iterate(self, items: Iterable[T], name: str) -> Iterator[T]:
+        """Yield `items`, adding the time spent producing each one (not the caller's time between them) to
+        `name`: for generators that do their work lazily, such as a pipeline's frames."""
+        iterator = iter(items)
+        while True:
+            with self(name):
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    return
+            yield item
 
     def merge(self, other: "Timings") -> None:
         """Add another Timings' seconds into this one."""

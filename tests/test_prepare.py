@@ -24,7 +24,8 @@ from cpfnet.ops.crop import crop_box
 from cpfnet.prepare.config import PrepareConfig
 from cpfnet.prepare.crop_track import to_crop
 from cpfnet.prepare.inputs import read_photo
-from cpfnet.prepare.pipeline import pose_sequence, prepare_photo, prepare_video
+from cpfnet.prepare.photo import prepare_photo
+from cpfnet.prepare.video import pose_sequence, prepare_video
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 DANCE, PERSON = REAL / "dance.mp4", REAL / "person.jpg"

@@ -11,14 +11,15 @@ import pytest
 import torch
 import yaml
 
-from cpfnet.body.parsing_labels import NUM_LABELS
+from cpfnet.body.parsing_labels import LABEL, NUM_LABELS
 from cpfnet.cli import main
 from cpfnet.dataset.layout import META, VideoFolder
 from cpfnet.errors import UserError
 from cpfnet.evaluation import methods as M
 from cpfnet.evaluation.pictures import labelled_grid
-from cpfnet.evaluation.table import (CROSS_IDENTITY, SELF_RECONSTRUCTION, load_case, person_boxes, plan_cases,
-                                     run_method, score_video, summarize)
+from cpfnet.evaluation.cases import CROSS_IDENTITY, SELF_RECONSTRUCTION, load_case, person_boxes, plan_cases
+from cpfnet.evaluation.running import run_method
+from cpfnet.evaluation.scoring import score_video, summarize
 from cpfnet.ops.crop import crop_box
 from cpfnet.training.config import dump_config, load_config
 from cpfnet.transfer.pipeline import follow_boxes
@@ -175,6 +176,28 @@ def test_an_oracle_scores_perfectly_and_a_wrong_flow_scale_does_not(table_data):
     assert wrong["flow_epe"] > 10 * half["flow_epe"]
 
 
+def test_parsing_scores_of_a_known_mistake_are_dataset_level(table_data):
+    """Two cases: in the first the method calls every face pixel background, in the second it is exact. The
+    table's numbers come from the summed confusion: accuracy 1 - face_a / all pixels, face IoU
+    face_b / (face_a + face_b), background IoU bg / (bg + face_a), every other label present 1."""
+    mode, pairs, _ = plan_cases(table_data, 10)
+    cases = [load_case(*pairs[i], 10, mode) for i in (0, 2)]  # two motions: different face sizes
+    face = LABEL["face"]
+    wrong = np.where(cases[0].truth_parsing == face, 0, cases[0].truth_parsing)
+    made = [{"frames": cases[0].truth_frames, "parsing": wrong},
+            {"frames": cases[1].truth_frames, "parsing": cases[1].truth_parsing}]
+    scores = summarize([score_video(m, c) for m, c in zip(made, cases)])
+    face_a, face_b = (int((c.truth_parsing == face).sum()) for c in cases)
+    background = sum(int((c.truth_parsing == 0).sum()) for c in cases)
+    pixels = sum(c.truth_parsing.size for c in cases)
+    present = set(np.unique(cases[0].truth_parsing)) | set(np.unique(cases[1].truth_parsing))
+    assert face_a > 0 and face_b > 0 and face_a != face_b and 0 in present
+    ious = {label: 1.0 for label in present}
+    ious[face], ious[0] = face_b / (face_a + face_b), background / (background + face_a)
+    assert scores["parsing_accuracy"] == pytest.approx(1 - face_a / pixels, abs=1e-12)
+    assert scores["parsing_miou"] == pytest.approx(np.mean(list(ious.values())), abs=1e-12)
+
+
 def test_score_video_on_a_still_video(table_data):
     """The floor method: the target photo in every frame; SSIM/PSNR finite even though one frame is exact."""
     mode, pairs, _ = plan_cases(table_data, 10)
@@ -257,8 +280,9 @@ def test_command_writes_the_table_and_the_picture(table_data, table_runs, tmp_pa
         row = report["methods"][name]
         numbers = [row[k] for k in ("fvd", "ssim", "psnr", "ssim_person", "psnr_person")]
         assert all(np.isfinite(numbers)) and row["fvd"] > 0, (name, row)
-    for name in (M.NO_FLOW, M.NO_FUSION, M.FULL):
-        assert 0 <= report["methods"][name]["parsing_accuracy"] <= 1
+    # The three CPF-Net rows share one parsing stage (noflow's is a link to full's): the same stage-1 scores.
+    parsing = {report["methods"][name]["parsing_accuracy"] for name in (M.NO_FLOW, M.NO_FUSION, M.FULL)}
+    assert len(parsing) == 1 and 0 < parsing.pop() < 1
     for name in (M.NO_FUSION, M.FULL):
         assert np.isfinite(report["methods"][name]["flow_epe"])
     assert report["methods"][M.FULL]["flow_epe"] == report["methods"][M.NO_FUSION]["flow_epe"]  # same stages

@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from cpfnet.errors import UserError
+    from cpfnet.prepare.batch import prepare_many
+    from cpfnet.prepare.config import PrepareConfig
     from cpfnet.prepare.inputs import find_inputs, parse_shard
-    from cpfnet.prepare.pipeline import PrepareConfig, prepare_many
 
     config = PrepareConfig(size=args.size, padding=args.padding, crop_mode=args.crop,
                            savgol_window=args.savgol_window, savgol_order=args.savgol_order, max_gap=args.max_gap,

@@ -7,7 +7,8 @@ import math
 from pathlib import Path
 
 from cpfnet.evaluation.pictures import labelled_grid, write_png
-from cpfnet.evaluation.table import CROSS_IDENTITY, TableResult
+from cpfnet.evaluation.cases import CROSS_IDENTITY
+from cpfnet.evaluation.table import TableResult
 from cpfnet.io.atomic import atomic_file, write_json
 
 # (key, header, format, scale): FVD first, as Table I.

@@ -2,9 +2,16 @@
 
 `prepare_video` turns one video or photo into a dataset folder (`cpfnet.dataset.layout`); `prepare_many`
 does a list of them in parallel (the `cpfnet prepare` command); `pose_sequence` gives only a video's
-smoothed poses and `prepare_photo` one photo's crop, parsing, keypoints and background in memory. The pieces are reusable on their own: `estimate_poses`, `fill_gaps`, `smooth_poses`,
-`person_mask`, `coarse_parsing`, `crop_boxes`, `inpaint_background`, `median_background`, `read_photo`.
+smoothed poses and `prepare_photo` one photo's crop, parsing, keypoints and background in memory. The pieces
+are reusable on their own: `estimate_poses`, `fill_gaps`, `smooth_poses`, `person_mask`, `coarse_parsing`,
+`crop_boxes`, `inpaint_background`, `median_background`, `read_photo`.
 Names are imported on first use, so `import cpfnet.prepare` stays cheap (no MediaPipe, OpenCV, SciPy).
+
+    video.py       prepare_video (two streaming passes), pose_sequence
+    photo.py       prepare_photo (in memory)
+    crop_parse.py  the crop-mask-parse step both share
+    batch.py       prepare_many: PrepareJob, shards, worker processes, PrepareReport
+    sources.py     input adapters: FrameSource (a video or photo, read twice), ExternalParsing (--parsing)
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {
-    "PrepareConfig": "config", "prepare_video": "pipeline", "prepare_many": "pipeline",
-    "pose_sequence": "pipeline", "prepare_photo": "pipeline", "estimate_poses": "pose_mediapipe", "mediapipe_to_coco": "pose_mediapipe",
+    "PrepareConfig": "config", "prepare_video": "video", "prepare_many": "batch",
+    "pose_sequence": "video", "prepare_photo": "photo", "estimate_poses": "pose_mediapipe", "mediapipe_to_coco": "pose_mediapipe",
     "detect_photo": "pose_mediapipe", "PersonTracker": "pose_mediapipe", "fill_gaps": "pose_cleanup",
     "smooth_poses": "pose_cleanup", "appearance_index": "pose_cleanup", "person_mask": "segmentation",
     "coarse_parsing": "coarse_parser", "crop_boxes": "crop_track", "person_box": "crop_track",

@@ -55,3 +55,35 @@ def test_paper_configuration_at_448():
     assert out["flow"].shape == (1, 2, 448, 448)
     assert out["visibility_logits"].shape == out["visibility"].shape == (1, 3, 448, 448)
     assert torch.isfinite(out["flow"]).all()
+
+
+def _prior(batch: int, size: int) -> dict:
+    torch.manual_seed(3)
+    return {"flow": identity_flow(batch, size, size) + 2.0 * torch.randn(batch, 2, size, size),
+            "visibility": torch.rand(batch, 3, size, size).softmax(dim=1)}
+
+
+def test_geometric_prior_is_the_flow_at_init_and_the_network_learns_a_correction():
+    torch.manual_seed(0)
+    net = FlowRegressor(**{**asdict(TINY), "geometric_prior": True})
+    poses = torch.rand(2, POSE_CHANNELS, 16, 16), torch.rand(2, POSE_CHANNELS, 16, 16)
+    prior = _prior(2, 16)
+    torch.testing.assert_close(net(*poses, prior=prior)["flow"], prior["flow"])  # zero head: the prior itself
+    target = prior["flow"] + 1.5  # the prior is off by a constant: learn it
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(30):
+        loss = (net(*poses, prior=prior)["flow"] - target).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.3 * losses[0]
+
+
+def test_geometric_prior_must_match_how_the_network_was_built():
+    poses = torch.rand(1, POSE_CHANNELS, 16, 16), torch.rand(1, POSE_CHANNELS, 16, 16)
+    with pytest.raises(ValueError, match="geometric prior"):
+        FlowRegressor(**asdict(TINY))(*poses, prior=_prior(1, 16))
+    with pytest.raises(ValueError, match="geometric prior"):
+        FlowRegressor(**{**asdict(TINY), "geometric_prior": True})(*poses)

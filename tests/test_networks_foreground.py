@@ -143,3 +143,32 @@ def test_paper_configuration_at_448():
     assert out["foreground"].shape == (1, 3, 448, 448)
     assert torch.isfinite(out["foreground"]).all()
     assert [tuple(x.shape) for x in logits] == [(1, 1, 59, 59), (1, 1, 31, 31)]
+
+
+def test_pixel_blend_weight_and_the_blend_learns_to_keep_the_warped_pixels():
+    parsing, flow, visibility, appearance = _inputs()
+    generator = _generator(pixel_blend=True).train()
+    out = generator(parsing, flow, visibility, appearance=appearance)
+    assert set(out) == {"foreground", "blend"}
+    assert out["blend"].shape == (2, 1, 16, 20) and 0 <= out["blend"].min() and out["blend"].max() <= 1
+    # When the warped appearance is the truth, training on the blended output drives m towards 1.
+    warped = warp(appearance.expand(2, -1, -1, -1), flow)
+    optimizer = torch.optim.Adam(generator.parameters(), lr=1e-2)
+    for _ in range(25):
+        out = generator(parsing, flow, visibility, appearance=appearance)
+        loss = (network.blend_with_warp(out["foreground"], warped, out["blend"]) - warped).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert out["blend"].mean() > 0.8
+
+
+def test_blend_with_warp_is_the_convex_mix():
+    fg, warped = torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4)
+    m = torch.linspace(0, 1, 16).view(1, 1, 4, 4)
+    torch.testing.assert_close(network.blend_with_warp(fg, warped, m), m.expand(1, 3, 4, 4))
+
+
+def test_pixel_blend_needs_the_flow():
+    with pytest.raises(ValueError, match="needs use_flow"):
+        _generator(pixel_blend=True, use_flow=False)

@@ -7,6 +7,11 @@ of frame i, the absolute (x, y) pixel of the appearance image it comes from) and
 The network predicts a displacement in units of the image size, added to the identity grid: at
 initialisation (zero head) the flow is the identity, and the target is the body's motion rather than absolute
 coordinates, which is much easier to regress and independent of the resolution.
+
+With `geometric_prior` (our addition, issue 9), the network also sees the non-learned part-wise affine flow
+of the two skeletons (cpfnet.body.limb_flow: its displacement in image units and its visibility) and predicts
+a correction to it: at initialisation it *is* the geometric flow, and training only has to learn where bodies
+bend, twist and overlap unlike rigid parts.
 """
 
 from __future__ import annotations
@@ -30,33 +35,52 @@ class FlowRegressorConfig:
     pose_channels: int = POSE_CHANNELS
     channels: tuple[int, ...] = (64, 128, 256, 512, 512)
     norm: str = "instance"
+    geometric_prior: bool = False
+
+
+PRIOR_CHANNELS = 2 + VISIBILITY_CLASSES  # displacement (x, y) in image units, visibility probabilities
 
 
 class FlowRegressor(nn.Module):
-    """(appearance pose maps [B, 35, H, W], frame-i pose maps [B, 35, H, W]) ->
+    """(appearance pose maps [B, 35, H, W], frame-i pose maps [B, 35, H, W], with geometric_prior the prior
+    {"flow": [B, 2, H, W], "visibility": [B, 3, H, W]} of `geometric_flow`) ->
     {"flow": [B, 2, H, W] absolute appearance-image pixels (x, y), pixel centres at i + 0.5 (cpfnet.ops.warp),
      "visibility_logits": [B, 3, H, W], "visibility": softmax of the logits [B, 3, H, W]}.
     """
 
     def __init__(self, pose_channels: int = POSE_CHANNELS, channels: tuple[int, ...] = (64, 128, 256, 512, 512),
-                 norm: str = "instance"):
+                 norm: str = "instance", geometric_prior: bool = False):
         super().__init__()
         channels = tuple(channels)
         self.pose_channels = pose_channels
-        self.encoder = UNetEncoder(2 * pose_channels, channels, norm=norm)
+        self.geometric_prior = geometric_prior
+        inputs = 2 * pose_channels + (PRIOR_CHANNELS if geometric_prior else 0)
+        self.encoder = UNetEncoder(inputs, channels, norm=norm)
         self.decoder = UNetDecoder(channels, channels, norm=norm)
         self.flow_head = nn.Conv2d(channels[0], 2, 3, padding=1)
         self.visibility_head = nn.Conv2d(channels[0], VISIBILITY_CLASSES, 3, padding=1)
         nn.init.zeros_(self.flow_head.weight)
         nn.init.zeros_(self.flow_head.bias)
 
-    def forward(self, appearance_pose: torch.Tensor, pose_maps: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, appearance_pose: torch.Tensor, pose_maps: torch.Tensor,
+                prior: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
         if appearance_pose.shape[1] != self.pose_channels or pose_maps.shape != appearance_pose.shape:
             raise ValueError(f"expected two [B, {self.pose_channels}, H, W] pose maps, got "
                              f"{tuple(appearance_pose.shape)} and {tuple(pose_maps.shape)}")
+        if self.geometric_prior != (prior is not None):
+            raise ValueError("give the geometric prior exactly when the network was built with geometric_prior")
         b, _, h, w = pose_maps.shape
-        x = self.decoder(self.encoder(torch.cat([appearance_pose, pose_maps], dim=1)))
-        size = x.new_tensor([w, h]).view(1, 2, 1, 1)
-        flow = identity_flow(b, h, w, device=x.device, dtype=x.dtype) + self.flow_head(x) * size
+        size = pose_maps.new_tensor([w, h]).view(1, 2, 1, 1)
+        base = identity_flow(b, h, w, device=pose_maps.device, dtype=pose_maps.dtype)
+        inputs = [appearance_pose, pose_maps]
+        if prior is not None:
+            if prior["flow"].shape != (b, 2, h, w) or prior["visibility"].shape != (b, VISIBILITY_CLASSES, h, w):
+                raise ValueError(f"prior flow and visibility must be [B, 2, H, W] and [B, 3, H, W] like the pose "
+                                 f"maps, got {tuple(prior['flow'].shape)} and {tuple(prior['visibility'].shape)}")
+            base = prior["flow"].to(pose_maps.dtype)
+            inputs += [(base - identity_flow(b, h, w, device=base.device, dtype=base.dtype)) / size,
+                       prior["visibility"].to(pose_maps.dtype)]
+        x = self.decoder(self.encoder(torch.cat(inputs, dim=1)))
+        flow = base + self.flow_head(x) * size
         logits = self.visibility_head(x)
         return {"flow": flow, "visibility_logits": logits, "visibility": logits.softmax(dim=1)}

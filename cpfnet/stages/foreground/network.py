@@ -6,6 +6,11 @@ split by the visibility map V into its visible and hidden parts, concatenated, a
 convolutions with a residual path (FlowWarpBlock). The decoder receives, at every level through skip
 connections, the parsing features concatenated with the warped features, and outputs x_fg^i in [-1, 1].
 
+With `pixel_blend` (our addition, issue 9: vid2vid's and few-shot vid2vid's `m * warped + (1 - m) *
+hallucinated`), a second head gives a per-pixel weight m in [0, 1] between the appearance image warped by the
+flow and the generated pixels (`blend_with_warp`): parts the photo shows keep its real pixels, which the
+transfer pipeline samples from the full-size photo, and only what it hides is generated.
+
 `use_flow=False` is the paper's ablation "w/o appearance flow": appearance features reach the decoder unwarped
 (no flow, no visibility, no warp blocks).
 
@@ -72,16 +77,26 @@ class ForegroundGeneratorConfig:
     channels: tuple[int, ...] = (64, 128, 256, 512, 512)
     norm: str = "instance"
     use_flow: bool = True
+    pixel_blend: bool = False
+
+
+def blend_with_warp(foreground: torch.Tensor, warped: torch.Tensor, blend: torch.Tensor) -> torch.Tensor:
+    """m * warped + (1 - m) * foreground: generated x_fg [B, 3, H, W], the appearance image warped by the flow
+    [B, 3, H, W] (same range), m [B, 1, H, W] in [0, 1]."""
+    return blend * warped + (1.0 - blend) * foreground
 
 
 class ForegroundGenerator(nn.Module):
     """(parsing [B, 20, H, W] probabilities or one-hot, flow [B, 2, H, W], visibility [B, 3, H, W] probabilities
-    or one-hot, appearance I_a [B or 1, 3, H, W] in [-1, 1]) -> {"foreground": [B, 3, H, W] in [-1, 1] (tanh)}.
+    or one-hot, appearance I_a [B or 1, 3, H, W] in [-1, 1]) -> {"foreground": [B, 3, H, W] in [-1, 1] (tanh)},
+    with pixel_blend also "blend": m [B, 1, H, W] in [0, 1] (sigmoid), the weight of the warped appearance.
     """
 
     def __init__(self, num_labels: int = NUM_LABELS, channels: tuple[int, ...] = (64, 128, 256, 512, 512),
-                 norm: str = "instance", use_flow: bool = True):
+                 norm: str = "instance", use_flow: bool = True, pixel_blend: bool = False):
         super().__init__()
+        if pixel_blend and not use_flow:
+            raise ValueError("pixel_blend blends the flow-warped appearance: it needs use_flow")
         channels = tuple(channels)
         self.num_labels = num_labels
         self.use_flow = use_flow
@@ -90,6 +105,8 @@ class ForegroundGenerator(nn.Module):
         self.warp_blocks = nn.ModuleList(FlowWarpBlock(c, norm) for c in channels) if use_flow else None
         self.decoder = UNetDecoder([2 * c for c in channels], channels, norm=norm)
         self.head = nn.Conv2d(channels[0], 3, 3, padding=1, padding_mode="reflect")
+        self.pixel_blend = pixel_blend
+        self.blend_head = nn.Conv2d(channels[0], 1, 3, padding=1, padding_mode="reflect") if pixel_blend else None
 
     def encode_appearance(self, appearance: torch.Tensor) -> list[torch.Tensor]:
         """I_a [B, 3, H, W] in [-1, 1] -> appearance features, one per level [B, channels[k], H/2**k, W/2**k]."""
@@ -120,7 +137,11 @@ class ForegroundGenerator(nn.Module):
         else:
             appearance_features = [_broadcast(a, batch) for a in appearance_features]
         skips = [torch.cat([p, a], dim=1) for p, a in zip(self.parsing_encoder(parsing), appearance_features)]
-        return {"foreground": torch.tanh(self.head(self.decoder(skips)))}
+        x = self.decoder(skips)
+        out = {"foreground": torch.tanh(self.head(x))}
+        if self.blend_head is not None:
+            out["blend"] = torch.sigmoid(self.blend_head(x))
+        return out
 
 
 @dataclass

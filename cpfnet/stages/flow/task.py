@@ -14,6 +14,7 @@ from torch import nn
 from cpfnet.dataset.readers import FlowPairs
 from cpfnet.stages.flow.losses import BACKGROUND, flow_loss, flow_metrics
 from cpfnet.stages.flow.network import FlowRegressor
+from cpfnet.stages.flow.prior import run_flow
 from cpfnet.training.config import Config
 from cpfnet.training.task import StepResult, Task
 from cpfnet.training.visuals import flow_to_rgb, pose_to_rgb, visibility_to_rgb
@@ -33,7 +34,8 @@ class FlowTask(Task):
     def generator_step(self, batch: dict) -> StepResult:
         """batch: appearance_pose, pose [B, 18, 3], flow [B, 2, S, S], visibility [B, S, S] (FlowPairs)."""
         appearance_maps, pose_maps = self.pose_maps(batch["appearance_pose"]), self.pose_maps(batch["pose"])
-        out = self.models["flow"](appearance_maps, pose_maps)
+        out = run_flow(self.models["flow"], appearance_maps, pose_maps, batch["appearance_pose"].to(self.device),
+                       batch["pose"].to(self.device))
         losses = flow_loss(out["flow"], out["visibility_logits"], batch["flow"], batch["visibility"], self.section.loss)
         metrics = flow_metrics(out["flow"].detach(), out["visibility_logits"].detach(), batch["flow"],
                                batch["visibility"])

@@ -155,10 +155,10 @@ def sample_lighting(rng: np.random.Generator) -> Lighting:
     and height; key and ambient of their own colour temperatures (tungsten 2800 K to shade 11000 K), white
     balanced by the camera only in part; intensities normalised so that a surface facing the camera gets
     about the same light (the camera exposes for the person; `PhotoStyle.exposure` then errs)."""
-    azimuth = rng.uniform(-1.4, 1.4)
+    azimuth = float(np.clip(rng.normal(0, 0.7), -1.4, 1.4))  # mostly from the camera's side, some side light
     elevation = rng.uniform(0.1, 1.1)
     direction = np.array([np.sin(azimuth) * np.cos(elevation), np.sin(elevation), np.cos(azimuth) * np.cos(elevation)])
-    style = rng.choice(["soft", "key", "hard"], p=[0.35, 0.45, 0.2])
+    style = rng.choice(["soft", "key", "hard"], p=[0.4, 0.45, 0.15])
     key_share, wrap = {"soft": (rng.uniform(0.25, 0.5), rng.uniform(0.3, 0.6)),
                        "key": (rng.uniform(0.5, 0.7), rng.uniform(0.1, 0.3)),
                        "hard": (rng.uniform(0.7, 0.88), rng.uniform(0.0, 0.1))}[str(style)]

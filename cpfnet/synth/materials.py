@@ -105,7 +105,7 @@ class Fabric:
         self.streaks = SineNoise(g, 110.0, waves=8, anisotropy=(1, 0.08, 1))
         self.folds = SineNoise(g, 9.0, waves=5)
         self.creases = SineNoise(g, 22.0, waves=5, anisotropy=(0.35, 1, 0.35))
-        self.fold_amount = g.uniform(0.04, 0.12)
+        self.fold_amount = g.uniform(0.03, 0.1)
         self.camo = (SineNoise(g, 9.0, waves=6), SineNoise(g, 14.0, waves=6))
         self.fade = SineNoise(g, 5.0, waves=3)
         self.gloss = 0.15 if pattern not in ("denim", "knit", "heather") else 0.05
@@ -223,7 +223,7 @@ class Fabric:
         colour = self._colour(pc.astype(np.float32), pb.astype(np.float32), pr32).astype(np.float32)
         amount = 0.12 if self.pattern == "denim" else 0.05
         shade = (1.0 + amount * self.weave(pr32) + self.fold_amount * self.folds(pr32)
-                 + 0.5 * self.fold_amount * self.creases(pr32))
+                 + 0.4 * self.fold_amount * self.creases(pr32))
         return colour * shade[:, None]
 
 

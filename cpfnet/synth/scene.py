@@ -245,7 +245,7 @@ def _wall(style: SceneStyle, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         # Folds: a sum of vertical sinusoids shading the cloth, a little irregular along the height.
         folds = np.zeros(x.shape)
         for k, period in enumerate((0.09, 0.16, 0.27)):
-            phase = 2 * np.pi * hash01(np.array(k), np.array(0), style.seed)
+            phase = 2 * np.pi * hash01(np.array([k]), np.array([0]), style.seed)[0]
             folds += np.sin(2 * np.pi * x / (period * (0.8 + 0.4 * p / 0.4)) + phase + 0.3 * np.sin(y * 1.3 + k))
         shade = 0.78 + 0.22 * np.tanh(0.8 * folds)
         return base * shade[..., None]

@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 
+from cpfnet.synth.identity import garment_colour
 from cpfnet.synth.textures import SineNoise, checks, dots, ellipse, hash01, hash3, mix, smoothstep, stripes
 
 ColourFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (pc, pb, pr) -> [N, 3]
@@ -75,8 +76,6 @@ class Fabric:
                  side: int = 0):
         if pattern not in self.PATTERNS:
             raise ValueError(f"unknown pattern {pattern!r}; known: {self.PATTERNS}")
-        from cpfnet.synth.identity import garment_colour
-
         g = _garment_rng(base, second, pattern)
         self.base = np.asarray(base, np.float32)
         self.second = np.asarray(second, np.float32)

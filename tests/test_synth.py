@@ -3,6 +3,7 @@ determinism, identities per motion, and the layout it is written in."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -79,7 +80,11 @@ def test_flow_is_geometrically_exact():
     flow matches the frame far better than the same flow shifted by 3 pixels."""
     size = 128
     setup = setup_video(SEED, 0, 0, FRAMES, 25, size)
-    renderer = Renderer(setup.body, setup.camera, setup.identity.lighting, setup.identity.scene, 2)
+    # Colours carry over with the flow only under light that does not depend on the surface's orientation:
+    # the identity's key light shades a body that has turned differently, as it should, which is not what
+    # this test checks (a hard side light made the turned frames' colour error larger than a 3-pixel shift's).
+    flat = dataclasses.replace(setup.identity.lighting, ambient=1.0, diffuse=0.0, ground=1.0, specular=0.0)
+    renderer = Renderer(setup.body, setup.camera, flat, setup.identity.scene, 2)
     posed = [renderer.pose(w) for w in setup.world]
     points = keypoints_3d(setup.body, setup.world)
     poses = np.stack([ground_truth.keypoints(renderer, p, x) for p, x in zip(posed, points)])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from cpfnet.synth.body import BodyModel
@@ -53,9 +54,11 @@ class Renderer:
         self.offsets, self.colour_index = sample_offsets(supersample)
         self.dirs = camera.grid_directions(self.offsets)  # [3, n, S, S]
         self.origin = np.asarray(camera.position, np.float64)
-        self.room = render_room(scene, self.origin, self.dirs)  # [n, S, S, 3]
+        # The room takes the light's leftover colour cast, like everything the camera sees.
+        self.room = render_room(scene, self.origin, self.dirs) * np.float32(lighting.cast)  # [n, S, S, 3]
         self.light = np.asarray(lighting.direction, np.float64)
         self.light /= np.linalg.norm(self.light)
+        self.photo = Photo(scene.photo, self.size) if scene.photo is not None else None
         self._boxes = [p.shape.box() for p in body.parts]
         corners = np.array([[(lo[0], hi[0])[i & 1], (lo[1], hi[1])[(i >> 1) & 1], (lo[2], hi[2])[i >> 2]]
                             for lo, hi in self._boxes for i in range(8)]).reshape(len(self._boxes), 8, 3)
@@ -65,7 +68,7 @@ class Renderer:
 
     def background(self) -> np.ndarray:
         """The clean room, RGB uint8 [S, S, 3]."""
-        return _to_uint8(self.room[self.colour_index].mean(0))
+        return _to_uint8(self._develop(self.room[self.colour_index].mean(0)))
 
     def pose(self, bone_world: np.ndarray) -> Posed:
         """Place the parts for bone transforms [B, 4, 4] (world <- bone)."""
@@ -178,9 +181,8 @@ class Renderer:
             if colour:
                 pr = pb + self.body.rest_origins[part_k.bone]
                 albedo = part_k.material.albedo(pc, pb, pr)
-                lambert = np.maximum(nw @ self.light, 0.0)
-                light = self.lighting.ambient + self.lighting.diffuse * lambert
-                shaded[idx] = albedo * light[:, None]
+                shaded[idx] = self.shade(albedo, nw.astype(np.float32), d.T.astype(np.float32),
+                                         part_k.material.gloss)
         out = {
             "part": part[0],
             "depth": t[0],
@@ -188,9 +190,82 @@ class Renderer:
             "parsing": parsing.reshape(s, s),
         }
         if colour:
-            out["rgb"] = _to_uint8(shaded.reshape(n, s, s, 3)[self.colour_index].mean(0))
+            out["rgb"] = _to_uint8(self._develop(shaded.reshape(n, s, s, 3)[self.colour_index].mean(0)))
         return out
 
+    def shade(self, albedo: np.ndarray, n: np.ndarray, d: np.ndarray, gloss: float) -> np.ndarray:
+        """Colours [N, 3] of surface points with sRGB albedo [N, 3], world unit normals n [N, 3] (facing the
+        camera) seen along view directions d [N, 3]: gamma-correct Lambertian shading, the light summed in
+        linear RGB then brought to sRGB, which is the albedo times light ** (1 / 2.2) for a power-law gamma;
+        the key wrapped by `wrap` (soft light), the ambient of a hemisphere (sky above, `ground` below);
+        plus a Blinn-Phong highlight in the key's colour for glossy materials."""
+        li = self.lighting
+        light = self.light.astype(np.float32)
+        ndl = n @ light
+        key = np.maximum((ndl + np.float32(li.wrap)) / np.float32(1 + li.wrap), 0)
+        sky = np.float32(li.ground) + np.float32(1 - li.ground) * (0.5 + 0.5 * n[:, 1])
+        linear = (np.float32(li.ambient) * sky)[:, None] * np.float32(li.ambient_colour) \
+            + (np.float32(li.diffuse) * key)[:, None] * np.float32(li.key_colour)
+        out = albedo * np.power(linear, np.float32(1 / 2.2))
+        if li.specular > 0 and gloss > 0:
+            half = light[None] - d
+            half /= np.linalg.norm(half, axis=1, keepdims=True) + np.float32(1e-6)
+            ndh = np.maximum((n * half).sum(1), 0) * (ndl > 0)
+            spec = np.float32(li.specular * gloss * li.diffuse) * np.power(ndh, np.float32(li.shininess))
+            out = out + spec[:, None] * np.float32(li.key_colour) ** np.float32(1 / 2.2)
+        return out
+
+    def _develop(self, image: np.ndarray) -> np.ndarray:
+        return image if self.photo is None else self.photo(image)
+
+
+LUMA = np.float32([0.299, 0.587, 0.114])
+
+
+class Photo:
+    """The camera's processing of a rendered image [S, S, 3] (float sRGB), after `PhotoStyle`: exposure and
+    vignetting, contrast and saturation, a soft highlight shoulder (instead of a hard clip), sensor noise
+    (a fixed pattern, signal-dependent), a 3 x 3 blur or sharpening of luminance and extra chroma blur.
+    Everything is pointwise except the 3 x 3 kernels, so a pixel with no body within one pixel comes out
+    exactly as in the clean background, which goes through the same processing."""
+
+    def __init__(self, style, size: int):
+        self.style = style
+        c = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
+        r2 = (c[None] ** 2 + c[:, None] ** 2) * 2  # 1 at the corners
+        self.gain = (style.exposure * (1 - style.vignette * r2 ** 1.5)).astype(np.float32)[..., None]
+        rng = np.random.default_rng(style.seed)
+        luma = rng.standard_normal((size, size, 1), dtype=np.float32)
+        chroma = rng.standard_normal((size, size, 3), dtype=np.float32)
+        self.noise = np.float32(style.noise) * ((1 - style.chroma_noise) * luma + style.chroma_noise * chroma)
+        self.luma_kernel = self._kernel(style.soften)
+        self.chroma_kernel = self._kernel(min(style.soften + style.chroma_blur, 0.33))
+
+    @staticmethod
+    def _kernel(side: float) -> np.ndarray | None:
+        return None if side == 0 else np.float32([side, 1 - 2 * side, side])
+
+    @staticmethod
+    def _filter(image: np.ndarray, kernel: np.ndarray | None) -> np.ndarray:
+        if kernel is None:
+            return image
+        return cv2.sepFilter2D(image, -1, kernel, kernel, borderType=cv2.BORDER_REFLECT)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        st = self.style
+        img = image.astype(np.float32) * self.gain
+        luma = img @ LUMA
+        img = luma[..., None] + np.float32(st.saturation) * (img - luma[..., None])
+        img = np.float32(0.45) + np.float32(st.contrast) * (img - np.float32(0.45))
+        over = img > 0.85
+        img[over] = 0.85 + 0.15 * np.tanh((img[over] - 0.85) / 0.15)
+        if st.noise > 0:
+            img = img + self.noise * np.sqrt(np.float32(0.2) + np.clip(img, 0, 1))
+        if self.luma_kernel is None and self.chroma_kernel is None:
+            return img
+        luma = img @ LUMA
+        chroma = img - luma[..., None]
+        return self._filter(luma, self.luma_kernel)[..., None] + self._filter(chroma, self.chroma_kernel)
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)

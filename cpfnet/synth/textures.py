@@ -73,6 +73,14 @@ def hash01(ix: np.ndarray, iy: np.ndarray, seed: int) -> np.ndarray:
     return h.astype(np.float64) / 2.0 ** 32
 
 
+def hash3(p: np.ndarray, period: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lattice cell of 3D points p [N, 3] for cells of side `period`: the offset of each point from its
+    cell's centre [N, 3] and a pseudo-random value in [0, 1) per cell [N] (small all-over prints)."""
+    cell = np.floor(p / period)
+    h = hash01(cell[:, 0], cell[:, 1] + 7919.0 * cell[:, 2], seed)
+    return p - (cell + 0.5) * period, h
+
+
 def value_noise(x: np.ndarray, y: np.ndarray, seed: int, octaves: int = 4) -> np.ndarray:
     """2D fractal value noise in about [-1, 1] (backgrounds: plaster, carpet, concrete)."""
     total = np.zeros(x.shape)

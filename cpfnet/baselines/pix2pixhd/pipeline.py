@@ -64,7 +64,7 @@ class Pix2PixHDPipeline(FramePipeline):
         crop_poses = photo_to_crop(poses, boxes, self.size)
         appearance = image_to_tensor(target.resized(self.size).image)[None].to(self.device)
         # At the first frame there is no earlier output (and no ground truth): copies of I_a stand in, as in
-        # training (cpfnet.baselines.task).
+        # training (cpfnet.baselines.pix2pixhd.task).
         history = [appearance] * self.previous_frames
         for pose, box in zip(crop_poses, boxes):
             start = time.perf_counter()

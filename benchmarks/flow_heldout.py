@@ -17,7 +17,7 @@ from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import FlowPairs
 from cpfnet.evaluation.structure_metrics import flow_scores
 from cpfnet.ops.warp import identity_flow
-from cpfnet.training.checkpoint import load_stage
+from cpfnet.stages.weights import load_stage
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("data")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
-    networks, config = load_stage(args.runs, "flow", "cpu", ["flow"])
+    networks, config = load_stage(args.runs, "flow", "cpu")
     size, sigma = config.data.size, config.data.pose_sigma
     pairs = FlowPairs(args.data, size=size)
     totals = {"model": [0.0, 0, 0.0, 0], "zero flow": [0.0, 0, 0.0, 0]}

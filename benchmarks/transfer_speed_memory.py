@@ -29,8 +29,8 @@ def child(config_name: str, size: int, frames: int, photo: tuple[int, int], batc
     import torch
 
     from cpfnet.io.video import VideoWriter
-    from cpfnet.training.config import load_config
-    from cpfnet.training.registry import task_class
+    from cpfnet.configs.experiment import load_config
+    from cpfnet.stages.registry import CPF_STAGES, stage
     from cpfnet.transfer.models import TrainedStages
     from cpfnet.transfer.pipeline import TransferPipeline
     from cpfnet.transfer.target import Target
@@ -39,7 +39,7 @@ def child(config_name: str, size: int, frames: int, photo: tuple[int, int], batc
         torch.set_num_threads(threads)
     torch.manual_seed(0)
     config = load_config(config_name)
-    nets = {stage: task_class(stage).build_networks(config) for stage in ("parsing", "flow", "foreground", "fusion")}
+    nets = {name: stage(name).build(config.stage(name)) for name in CPF_STAGES}  # inference networks only
     for group in nets.values():
         for module in group.values():
             module.eval().requires_grad_(False)

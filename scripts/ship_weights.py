@@ -14,24 +14,20 @@ import shutil
 from pathlib import Path
 
 from cpfnet.io.atomic import atomic_dir
-from cpfnet.training.checkpoint import CONFIG, LATEST, require_checkpoint
-from cpfnet.training.registry import task_class
+from cpfnet.stages import registry
+from cpfnet.stages.weights import CONFIG, LATEST, require_checkpoint, weights_file
 from cpfnet.transfer.models import DEFAULT_RUNS
-
-STAGES = ("parsing", "flow", "foreground", "fusion")
 
 
 def ship(runs: Path, dest: Path = DEFAULT_RUNS) -> None:
     with atomic_dir(dest, overwrite=True) as tmp:
-        for stage in STAGES:
+        for stage in registry.CPF_STAGES:
             checkpoint = require_checkpoint(runs, stage)
-            names = task_class(stage).inference_networks or \
-                [p.stem for p in checkpoint.glob("*.safetensors")]
             (tmp / stage / checkpoint.name).mkdir(parents=True)
             shutil.copyfile(runs / stage / CONFIG, tmp / stage / CONFIG)
             (tmp / stage / LATEST).write_text(checkpoint.name + "\n")
-            for name in names:
-                shutil.copyfile(checkpoint / f"{name}.safetensors", tmp / stage / checkpoint.name / f"{name}.safetensors")
+            for name in registry.stage(stage).networks:
+                shutil.copyfile(weights_file(checkpoint, name), weights_file(tmp / stage / checkpoint.name, name))
     total = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
     print(f"shipped {runs} -> {dest} ({total / 2**20:.1f} MiB)")
 

@@ -10,13 +10,13 @@ import pytest
 import torch
 from torch import nn
 
-from cpfnet.baselines.pipeline import Pix2PixHDPipeline
 from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminator, Pix2PixHDGenerator
-from cpfnet.baselines.task import Pix2PixHDTask, generate_clip
+from cpfnet.baselines.pix2pixhd.pipeline import Pix2PixHDPipeline
+from cpfnet.baselines.pix2pixhd.task import Pix2PixHDTask, generate_clip
 from cpfnet.cli import main
 from cpfnet.dataset.readers import Clips
-from cpfnet.training.checkpoint import load_stage
-from cpfnet.training.config import load_config
+from cpfnet.configs.experiment import load_config
+from cpfnet.stages.weights import load_stage
 from cpfnet.training.distributed import Context
 from cpfnet.training.trainer import seed_everything
 from cpfnet.transfer.target import Target
@@ -137,8 +137,8 @@ def test_cli_trains_the_baseline_end_to_end(baseline_runs):
         "discriminator.safetensors", "generator.safetensors", "training_state.pt"]
     saved = load_config(str(stage_dir / "config.yaml"))
     assert saved.baseline.schedule.steps == 2 and saved.baseline.generator.ngf == 8
-    networks, _ = load_stage(baseline_runs, STAGE, names=["generator"])
-    assert isinstance(networks["generator"], Pix2PixHDGenerator)
+    networks, _ = load_stage(baseline_runs, STAGE)
+    assert list(networks) == ["generator"] and isinstance(networks["generator"], Pix2PixHDGenerator)
     acc = EventAccumulator(str(stage_dir), size_guidance={"images": 0, "scalars": 0})
     acc.Reload()
     assert {"loss/adversarial", "loss/l1", "loss/perceptual", "loss/d_real", "loss/d_fake"} <= set(acc.Tags()["scalars"])

@@ -1,4 +1,5 @@
-"""Training configs: shipped names, strict YAML -> dataclasses, the resolved copy, what may change on resume."""
+"""Experiment configs: shipped names, strict YAML -> dataclasses, the keys the data fixes, the resolved copy,
+what may change on resume."""
 
 import inspect
 from dataclasses import asdict, fields
@@ -12,9 +13,10 @@ from cpfnet.stages.flow.network import FlowRegressor
 from cpfnet.stages.foreground.network import ForegroundDiscriminator, ForegroundGenerator
 from cpfnet.stages.fusion.network import FusionNet
 from cpfnet.stages.parsing.network import ParsingGenerator
-from cpfnet.training.config import (STAGES, Config, config_difference, dump_config, known_configs, load_config,
-                                    parse_config, to_dict)
-from cpfnet.training.registry import task_class
+from cpfnet.configs.dataclass_yaml import to_dict
+from cpfnet.configs.experiment import Config, dump_config, known_configs, load_config, parse_config
+from cpfnet.stages.registry import STAGES
+from cpfnet.training.resume import config_difference
 
 
 def test_shipped_configs_load():
@@ -52,8 +54,8 @@ def test_network_sections_mirror_the_constructors():
 
 def test_tiny_config_builds_every_stage():
     c = load_config("tiny")
-    for stage in STAGES:
-        networks = task_class(stage).build_networks(c)
+    for entry in STAGES.values():
+        networks = entry.task_class().build_networks(c)
         assert networks and all(sum(p.numel() for p in n.parameters()) < 300_000 for n in networks.values())
 
 
@@ -76,6 +78,14 @@ def test_missing_config_file(tmp_path):
     ("fusion: {schedule: {steps: 5, epochs: 2}}", r"exactly one of steps and epochs"),
     ("foreground: {parsing_input: predicted}", r"parsing_input must be one of ground_truth, generated"),
     ("data: [1, 2]", r"config\.data: expected a mapping"),
+    ("fusion: {clip_length: 1}", r"fusion\.clip_length must be at least 2, got 1"),
+    ("baseline: {generator: {previous_frames: -1}}", r"baseline\.generator\.previous_frames must be 0 or more"),
+    ("train: {threads: -1}", r"train\.threads must not be negative"),
+    ("parsing: {network: {num_labels: 19}}",
+     r"parsing\.network\.num_labels must be 20, got 19: the data fixes it \(the 20 LIP parsing labels\)"),
+    ("foreground: {discriminator: {num_labels: 21}}", r"foreground\.discriminator\.num_labels must be 20.*data fixes"),
+    ("flow: {network: {pose_channels: 36}}", r"flow\.network\.pose_channels must be 35, got 36: the data fixes it"),
+    ("baseline: {discriminator: {pose_channels: 18}}", r"baseline\.discriminator\.pose_channels must be 35"),
 ])
 def test_bad_configs_are_one_line_errors(text, message):
     with pytest.raises(UserError, match=message) as info:

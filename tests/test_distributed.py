@@ -41,7 +41,7 @@ _SCRIPT = textwrap.dedent("""
     import sys
     import torch.distributed as dist
     from safetensors.torch import save_file
-    from cpfnet.training.config import load_config
+    from cpfnet.configs.experiment import load_config
     from cpfnet.training.trainer import train
 
     data, runs, dump = sys.argv[1:4]
@@ -80,13 +80,13 @@ def test_torchrun_two_processes_hold_identical_weights(synth_dataset, tmp_path):
     for net in ("generator", "discriminator"):
         saved = load_file(str(checkpoint / f"{net}.safetensors"))
         assert all(torch.equal(saved[k], ranks[0][f"{net}.{k}"]) for k in saved)
-    from cpfnet.training.config import load_config
-    from cpfnet.training.registry import task_class
+    from cpfnet.configs.experiment import load_config
+    from cpfnet.stages.registry import stage
 
     torch.manual_seed(0)
     config = load_config("tiny")
     config.foreground.generator.use_flow = False
-    initial = task_class("foreground").build_networks(config)["generator"].state_dict()
+    initial = stage("foreground").task_class().build_networks(config)["generator"].state_dict()
     assert any(not torch.equal(v, ranks[0][f"generator.{k}"]) for k, v in initial.items())
     state = torch.load(checkpoint / "training_state.pt", weights_only=True)
     assert state["world_size"] == 2 and len(state["rng"]) == 2

@@ -21,7 +21,7 @@ from cpfnet.evaluation.cases import CROSS_IDENTITY, SELF_RECONSTRUCTION, load_ca
 from cpfnet.evaluation.running import run_method
 from cpfnet.evaluation.scoring import score_video, summarize
 from cpfnet.ops.crop import crop_box
-from cpfnet.training.config import dump_config, load_config
+from cpfnet.configs.experiment import dump_config, load_config
 from cpfnet.transfer.pipeline import follow_boxes
 
 FRAMES = 12  # per test video; the command evaluates 10 (the I3D needs 9 or more)

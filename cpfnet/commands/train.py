@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cpfnet.errors import UserError
-    from cpfnet.training.config import check_stage, load_config
+    from cpfnet.configs.experiment import load_config
+    from cpfnet.stages.registry import check_stage
     from cpfnet.training.trainer import train
 
     stage = check_stage(args.stage)

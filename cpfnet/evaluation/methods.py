@@ -3,7 +3,7 @@
     Ours                        a RUNS whose foreground stage uses appearance flow, with its fusion stage
     Ours (w/o fusion module)    the same RUNS, use_fusion=False: the generated parsing is the mask (IV-E)
     Ours (w/o appearance flow)  a RUNS whose foreground stage was trained with use_flow: false, with fusion
-    pix2pixHD                   a RUNS with a baseline-pix2pixhd stage (cpfnet.baselines)
+    pix2pixHD (and any baseline) a RUNS with the baseline's stage (cpfnet.baselines, cpfnet.stages.registry)
     Photo pasted (floor)        no network: the target photo, unchanged, as every frame
 
 A method is a name and a function that builds its pipeline: an object with `outputs(poses, target,
@@ -21,16 +21,19 @@ import numpy as np
 
 from cpfnet.errors import UserError
 from cpfnet.ops.crop import paste_back
+from cpfnet.stages import registry
+from cpfnet.stages.weights import foreground_uses_flow, has_stage
+from cpfnet.transfer.pipeline import TransferPipeline
 from cpfnet.transfer.target import Target
 
 FULL = "Ours"
 NO_FUSION = "Ours (w/o fusion module)"
 NO_FLOW = "Ours (w/o appearance flow)"
-PIX2PIXHD = "pix2pixHD"
 STILL = "Photo pasted (floor)"
+BASELINE_ROWS = tuple(registry.STAGES[name].method for name in registry.BASELINES)
+PIX2PIXHD = registry.STAGES["baseline-pix2pixhd"].method
 # Table order: the paper's Table I lists the baselines first and the full model last; the floor comes first.
-ORDER = (STILL, PIX2PIXHD, NO_FLOW, NO_FUSION, FULL)
-BASELINE_STAGE = "baseline-pix2pixhd"
+ORDER = (STILL, *BASELINE_ROWS, NO_FLOW, NO_FUSION, FULL)
 
 
 @dataclass
@@ -57,25 +60,10 @@ class StillPhoto:
             yield {"frame": photo, "box": np.asarray(target.box, np.float64)}
 
 
-def _has(runs: Path, stage: str) -> bool:
-    from cpfnet.training.checkpoint import CONFIG, latest_checkpoint
-
-    return latest_checkpoint(runs / stage) is not None and (runs / stage / CONFIG).is_file()
-
-
-def _foreground_uses_flow(runs: Path) -> bool:
-    from cpfnet.training.checkpoint import read_config
-
-    return read_config(runs / "foreground").foreground.generator.use_flow
-
-
 def find_methods(runs_folders: list[str | Path], device: str = "cpu",
                  follow_person: bool = True) -> tuple[list[Method], list[str]]:
     """The methods the RUNS folders provide, in table order, and one line per method that is unavailable
-    (why). `follow_person` is the baseline's crop policy (see Pix2PixHDPipeline)."""
-    from cpfnet.baselines.pipeline import Pix2PixHDPipeline
-    from cpfnet.transfer.pipeline import TransferPipeline
-
+    (why). `follow_person` is the baselines' crop policy (see Pix2PixHDPipeline)."""
     if not runs_folders:
         raise UserError("no RUNS folder given; pass --runs RUNS [RUNS ...] (folders written by `cpfnet train`)")
     found: dict[str, Method] = {STILL: Method(STILL, StillPhoto, description="the target photo in every frame")}
@@ -91,14 +79,16 @@ def find_methods(runs_folders: list[str | Path], device: str = "cpu",
         runs = Path(folder)
         if not runs.is_dir():
             raise UserError(f"RUNS folder {runs} not found")
-        stages = [s for s in ("parsing", "flow", "foreground", "fusion", BASELINE_STAGE) if _has(runs, s)]
+        stages = [s for s in registry.STAGES if has_stage(runs, s)]
         if not stages:
             raise UserError(f"{runs} has no trained stage; give RUNS folders written by `cpfnet train`")
-        if BASELINE_STAGE in stages:
-            add(Method(PIX2PIXHD, lambda r=runs: Pix2PixHDPipeline.from_checkpoints(r, device, follow_person=follow_person),
-                       runs, description=f"{runs}/{BASELINE_STAGE}"))
+        for name in registry.BASELINES:
+            if name in stages:
+                entry = registry.STAGES[name]
+                add(Method(entry.method, lambda r=runs, e=entry: e.pipeline_class().from_checkpoints(
+                    r, device, follow_person=follow_person), runs, description=f"{runs}/{name}"))
         if "parsing" in stages and "foreground" in stages:
-            uses_flow = _foreground_uses_flow(runs)
+            uses_flow = foreground_uses_flow(runs)
             if uses_flow and "flow" not in stages:
                 notes.append(f"{runs}: its foreground stage uses flow but there is no flow stage; CPF-Net rows skipped")
                 continue
@@ -117,8 +107,8 @@ def find_methods(runs_folders: list[str | Path], device: str = "cpu",
             else:
                 notes.append(f"{runs}: foreground without flow but no fusion stage; row {NO_FLOW!r} skipped "
                              "(it would lack both modules)")
-        elif any(s in stages for s in ("parsing", "flow", "foreground", "fusion")):
-            notes.append(f"{runs} has only {', '.join(s for s in stages if s != BASELINE_STAGE)}: "
+        elif any(s in stages for s in registry.CPF_STAGES):
+            notes.append(f"{runs} has only {', '.join(s for s in stages if s in registry.CPF_STAGES)}: "
                          "CPF-Net needs parsing and foreground")
     for name in ORDER:
         if name not in found and not any(repr(name) in note for note in notes):

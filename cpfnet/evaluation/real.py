@@ -21,6 +21,7 @@ import torch
 from tqdm import tqdm
 
 from cpfnet.errors import UserError
+from cpfnet.evaluation.fvd import FVDEmbedder, fvd_from_features
 from cpfnet.evaluation.image_metrics import frames_to_batch, psnr, ssim
 from cpfnet.evaluation.real_clips import RealClip
 from cpfnet.ops.crop import crop_box
@@ -99,8 +100,6 @@ def evaluate_real(clips: list[RealClip], methods: list[RealMethod], window: int 
 
     `embedder`: an object with `embed(clips) -> [N, 400]` (default: the Kinetics-400 I3D FVD embedder);
     FVD needs at least 2 windows in all."""
-    from cpfnet.evaluation.fvd import FVDEmbedder, fvd_from_features
-
     if not clips:
         raise UserError("no videos to evaluate")
     windows = sum(len(fvd_windows(len(c.frames), window, window_stride)) for c in clips)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from cpfnet.evaluation.methods import STILL
 from cpfnet.evaluation.pictures import labelled_grid, write_png
 from cpfnet.evaluation.cases import CROSS_IDENTITY
 from cpfnet.evaluation.table import TableResult
@@ -38,8 +39,6 @@ def _cell(row: dict, key: str, fmt: str, scale: float, shown: bool = True) -> st
 
 def markdown(result: TableResult, picture_name: str | None = None) -> str:
     """The report as Markdown text."""
-    from cpfnet.evaluation.methods import STILL
-
     n = len(result.cases)
     size = result.picture_rows[-1][1][0].shape[0] if result.picture_rows else None
     lines = ["# Evaluation: CPF-Net, its ablations and the pix2pixHD baseline (paper Table I)", ""]

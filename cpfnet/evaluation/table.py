@@ -20,9 +20,13 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
+from cpfnet.body.draw import draw_skeleton
 from cpfnet.dataset.layout import VideoFolder
 from cpfnet.errors import UserError
 from cpfnet.evaluation.cases import Case, load_case, plan_cases
+from cpfnet.evaluation.fvd import FVDEmbedder, fvd_from_features
+from cpfnet.evaluation.i3d import MIN_FRAMES
+from cpfnet.evaluation.methods import find_methods
 from cpfnet.evaluation.running import run_method
 from cpfnet.evaluation.scoring import score_video, summarize
 from cpfnet.evaluation.temporal import warping_error
@@ -53,8 +57,6 @@ I3D_FEATURES = "I3D (FVD features)"
 
 def _picture_rows(case: Case, frame_sets: dict[str, np.ndarray], columns: int) -> list[tuple[str, list[np.ndarray]]]:
     """Fig. 4's rows for one case: source frames, the driving pose skeletons, each method, ground truth."""
-    from cpfnet.body.draw import draw_skeleton
-
     picks = np.unique(np.linspace(0, case.frames - 1, min(columns, case.frames)).round().astype(int))
     source = VideoFolder(case.source)
     s = case.size
@@ -73,10 +75,6 @@ def evaluate_table(data: str | Path, runs: list[str | Path], frames: int = 30, m
 
     `embedder` makes the FVD embedder (an object with `embed(clips) -> [N, 400]`, default FVDEmbedder on
     `device`); it is called only after the inputs have been checked, so a bad argument fails at once."""
-    from cpfnet.evaluation.fvd import FVDEmbedder, fvd_from_features
-    from cpfnet.evaluation.i3d import MIN_FRAMES
-    from cpfnet.evaluation.methods import find_methods
-
     timings = Timings()
     with timings("total"):
         if frames < MIN_FRAMES:

@@ -18,9 +18,11 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from cpfnet.body.pose_maps import render_pose_maps
+from cpfnet.configs.common import OptimizerConfig
+from cpfnet.configs.experiment import Config
 from cpfnet.errors import UserError
-from cpfnet.training.checkpoint import load_stage, require_checkpoint
-from cpfnet.training.config import Config, OptimizerConfig
+from cpfnet.stages import registry
+from cpfnet.stages.weights import load_stage, require_checkpoint
 from cpfnet.training.distributed import Context, unwrap, wrap
 
 
@@ -53,16 +55,15 @@ def frozen(module: nn.Module) -> Iterator[nn.Module]:
 
 
 class Task:
-    """Base of the four stages' training logic. Subclasses set `name`, `optimized` and implement the rest."""
+    """Base of the stages' training logic. Subclasses set `optimized` and implement the rest; the registry
+    (cpfnet.stages.registry) names each stage's Task, which gives the Task its stage name and section."""
 
-    name: ClassVar[str]
     # Optimizer name -> the networks it trains; "generator" is stepped after generator_step and
     # "discriminator" (if present) after discriminator_step.
     optimized: ClassVar[dict[str, tuple[str, ...]]]
-    # The networks later stages and transfer use (a discriminator only matters while training).
-    inference_networks: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config: Config, runs: Path, ctx: Context):
+        self.name = registry.task_stage(type(self)).name
         self.config = config
         self.section = config.stage(self.name)
         self.runs = Path(runs)
@@ -87,8 +88,10 @@ class Task:
     # --- what a stage defines -------------------------------------------------------------------------
     @classmethod
     def build_networks(cls, config: Config) -> dict[str, nn.Module]:
-        """The trained networks, freshly initialised, by name (also the names of their weight files)."""
-        raise NotImplementedError
+        """The trained networks, freshly initialised, by name (also the names of their weight files): the
+        stage's inference networks (the registry's `build`); adversarial stages add their discriminator."""
+        entry = registry.task_stage(cls)
+        return entry.build(config.stage(entry.name))
 
     @classmethod
     def requirements(cls, config: Config, runs: Path) -> list[str]:
@@ -134,20 +137,13 @@ class Task:
         return self.image(maps)
 
     def _load_prerequisite(self, stage: str) -> dict[str, nn.Module]:
-        from cpfnet.training.registry import task_class
-
-        names = task_class(stage).inference_networks
-        networks, config = load_stage(self.runs, stage, self.device, list(names) if names else None)
+        networks, config = load_stage(self.runs, stage, self.device)
         mine, theirs = self.config.data, config.data
         if (mine.size, mine.pose_sigma) != (theirs.size, theirs.pose_sigma):
             raise UserError(f"{self.runs / stage} was trained with data.size {theirs.size} and pose_sigma "
                             f"{theirs.pose_sigma}, this config has {mine.size} and {mine.pose_sigma}; train the "
                             "stages of one RUNS folder with one config")
         return {k: v.to(memory_format=self.memory_format) for k, v in networks.items()}
-
-    def prerequisite_config(self, stage: str) -> Config:
-        from cpfnet.training.checkpoint import read_config
-        return read_config(self.runs / stage)
 
     @staticmethod
     def unwrap(module: nn.Module) -> nn.Module:

@@ -21,13 +21,14 @@ import torch
 
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_file
+from cpfnet.configs.experiment import Config, dump_config
+from cpfnet.stages import registry
+from cpfnet.stages.weights import CONFIG, latest_checkpoint, load_weights, read_config
 from cpfnet.training import distributed
-from cpfnet.training.checkpoint import (CONFIG, latest_checkpoint, load_training_state, load_weights, read_config,
-                                        rng_state, save_checkpoint, set_rng_state)
-from cpfnet.training.config import Config, check_stage, config_difference, dump_config
+from cpfnet.training.checkpoint import load_training_state, rng_state, save_checkpoint, set_rng_state
 from cpfnet.training.data import make_loader, to_device
 from cpfnet.training.logging import TrainLogger
-from cpfnet.training.registry import task_class
+from cpfnet.training.resume import config_difference
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ def _restore(task, checkpoint: Path, ctx: distributed.Context, steps_per_epoch: 
 def train(stage: str, config: Config, data: str | Path, runs: str | Path, resume: bool = False,
           device: str = "cpu", progress: bool = True) -> TrainResult:
     """Train `stage` on the video folders under `data` into RUNS/STAGE (see cpfnet.training.checkpoint)."""
-    check_stage(stage)
+    registry.check_stage(stage)
     data, runs = Path(data), Path(runs)
     if not data.is_dir():
         raise UserError(f"data folder {data} not found; make one with `cpfnet synth` or `cpfnet prepare`")
@@ -135,7 +136,7 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
         torch.backends.cudnn.benchmark = True
     seed = config.train.seed
     seed_everything(seed)
-    task = task_class(stage)(config, runs, ctx)
+    task = registry.stage(stage).task_class()(config, runs, ctx)
     dataset = task.dataset(data)
     schedule = task.section.schedule
     loader, sampler, local_batch, steps_per_epoch = make_loader(

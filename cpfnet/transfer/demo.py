@@ -22,9 +22,11 @@ from cpfnet.dataset.layout import VideoFolder, find_videos, write_rgb
 from cpfnet.evaluation.image_metrics import psnr, ssim
 from cpfnet.io.atomic import atomic_file
 from cpfnet.io.video import VideoWriter, iter_frames
+from cpfnet.synth.generate import SynthConfig, generate
 from cpfnet.transfer.pipeline import TransferPipeline, side_by_side
 from cpfnet.transfer.retarget import retarget_poses
 from cpfnet.transfer.target import Target
+from cpfnet.transfer.video import transfer_video
 
 REAL_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "real"
 
@@ -56,8 +58,6 @@ def _write_video(path: Path, frames: list[np.ndarray], fps: float) -> None:
 def synthetic_demo(pipeline: TransferPipeline, out: Path, seed: int = 2026, frames: int = 48, size: int = 256,
                    progress: bool = True) -> Scores:
     """Render A and B dancing motion m, transfer A's dance onto B's photo, score against B's true video."""
-    from cpfnet.synth.generate import SynthConfig, generate
-
     with tempfile.TemporaryDirectory(prefix="cpfnet-demo-") as tmp:
         generate(SynthConfig(out=str(Path(tmp) / "synth"), videos=2, frames=frames, size=size, seed=seed,
                              identities_per_motion=2), show_progress=progress)
@@ -85,8 +85,6 @@ def synthetic_demo(pipeline: TransferPipeline, out: Path, seed: int = 2026, fram
 
 def real_demo(pipeline: TransferPipeline, out: Path, samples: Path = REAL_SAMPLES, progress: bool = True):
     """The real sample dance onto the real sample photo; None when the samples are absent."""
-    from cpfnet.transfer.video import transfer_video
-
     source, photo = samples / "dance.mp4", samples / "person.jpg"
     if not (source.is_file() and photo.is_file()):
         return None

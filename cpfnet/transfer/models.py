@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from cpfnet.errors import UserError
+from cpfnet.stages.weights import foreground_uses_flow, load_stage
 
 # Weights shipped with the package: the `demo` stages trained on synthetic dancers (see README).
 DEFAULT_RUNS = Path(__file__).resolve().parents[1] / "weights" / "default"
@@ -38,16 +39,13 @@ def load_trained_stages(runs: str | Path | None = None, device: str | torch.devi
 
     Every stage must come from the same data configuration (crop size, pose-map sigma): stages trained
     with different configs would see inputs unlike their training data, so that is an error."""
-    from cpfnet.training.checkpoint import load_stage
-
     runs = Path(runs) if runs is not None else DEFAULT_RUNS
     if not runs.is_dir():
         raise UserError(f"{runs}: no such checkpoints folder (a RUNS folder written by `cpfnet train`)")
-    parsing, config = load_stage(runs, "parsing", device, ["generator"])
-    foreground, fg_config = load_stage(runs, "foreground", device, ["generator"])
-    use_flow = fg_config.foreground.generator.use_flow
-    flow = load_stage(runs, "flow", device, ["flow"]) if use_flow else None
-    fusion = load_stage(runs, "fusion", device, ["fusion"]) if need_fusion else None
+    parsing, config = load_stage(runs, "parsing", device)
+    foreground, fg_config = load_stage(runs, "foreground", device)
+    flow = load_stage(runs, "flow", device) if foreground_uses_flow(runs) else None
+    fusion = load_stage(runs, "fusion", device) if need_fusion else None
     data = config.data
     for name, loaded in (("foreground", (None, fg_config)), ("flow", flow), ("fusion", fusion)):
         if loaded is None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cpfnet.dataset.layout import VideoFolder
+from cpfnet import prepare
+from cpfnet.dataset.layout import VideoFolder, read_rgb
 
 
 @dataclass
@@ -54,8 +55,6 @@ class Target:
         video = VideoFolder(folder)
         a = video.appearance_index
         full = Path(folder) / "background_full.png"
-        from cpfnet.dataset.layout import read_rgb
-
         background = read_rgb(full) if full.is_file() else video.background()
         return cls(video.frame(a), video.parsing(a), video.poses[a].copy(), tuple(video.meta.crop_boxes[a]),
                    background)
@@ -81,16 +80,13 @@ def photo_to_crop(keypoints: np.ndarray, boxes: np.ndarray, size: int) -> np.nda
 
 def prepare_target(photo: str | Path, size: int) -> Target:
     """`cpfnet prepare`'s steps on one photo file, in memory (see `target_from_image`)."""
-    from cpfnet.prepare import read_photo
-
-    return target_from_image(read_photo(photo), size)
+    return target_from_image(prepare.read_photo(photo), size)
 
 
 def target_from_image(image: np.ndarray, size: int) -> Target:
     """`cpfnet prepare`'s steps on one RGB photo [H, W, 3] in memory: pose, mask, parsing, crop at `size`,
     background; the full-size photo and person mask kept for the pixel path."""
-    from cpfnet.prepare import PrepareConfig, prepare_photo
-
-    done = prepare_photo(image, PrepareConfig(size=size))
+    # cpfnet.prepare imports its parts (MediaPipe, OpenCV) on first use: importing transfer stays cheap.
+    done = prepare.prepare_photo(image, prepare.PrepareConfig(size=size))
     return Target(done["image"], done["parsing"], done["keypoints"], tuple(float(v) for v in done["box"]),
                   done["background_full"], image, done["mask_full"])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cpfnet import prepare
 from cpfnet.body.draw import draw_skeleton
 from cpfnet.errors import UserError
 from cpfnet.io.video import VideoWriter, check_writable, iter_frames
@@ -52,11 +53,9 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
     if not outputs:
         raise ValueError("give out, side_by_side_out or both")
     _check_paths(source, target, outputs)
-    from cpfnet.prepare import pose_sequence
-
     started = time.perf_counter()
     person = prepare_target(target, pipeline.size)
-    poses, fps, _ = pose_sequence(source, progress=progress)
+    poses, fps, _ = prepare.pose_sequence(source, progress=progress)
     moved = retarget_poses(poses, person.pose_in_photo)
     with contextlib.ExitStack() as stack:
         result = stack.enter_context(VideoWriter(out, fps=fps)) if out is not None else None

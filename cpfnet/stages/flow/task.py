@@ -5,28 +5,19 @@ visibility cross-entropy; the plain EPE in pixels and the visibility accuracy ar
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from cpfnet.dataset.readers import FlowPairs
 from cpfnet.stages.flow.losses import BACKGROUND, flow_loss, flow_metrics
-from cpfnet.stages.flow.network import FlowRegressor
 from cpfnet.stages.flow.prior import run_flow
-from cpfnet.training.config import Config
 from cpfnet.training.task import StepResult, Task
 from cpfnet.training.visuals import flow_to_rgb, pose_to_rgb, visibility_to_rgb
 
 
 class FlowTask(Task):
-    name = "flow"
     optimized = {"generator": ("flow",)}
-
-    @classmethod
-    def build_networks(cls, config: Config) -> dict[str, nn.Module]:
-        return {"flow": FlowRegressor(**asdict(config.flow.network))}
 
     def dataset(self, data: Path) -> FlowPairs:
         return FlowPairs(data, size=self.size)

@@ -31,16 +31,8 @@ from cpfnet.body.parsing_labels import NUM_LABELS
 from cpfnet.nn.blocks import ConvBlock
 from cpfnet.nn.discriminator import MultiscalePatchDiscriminator
 from cpfnet.nn.unet import UNetDecoder, UNetEncoder
+from cpfnet.ops.batch import broadcast_batch
 from cpfnet.ops.warp import resize_flow, warp
-
-
-def _broadcast(x: torch.Tensor, batch: int) -> torch.Tensor:
-    """A batch-1 tensor viewed as `batch` copies (no memory); other batch sizes must match."""
-    if x.shape[0] == batch:
-        return x
-    if x.shape[0] == 1:
-        return x.expand(batch, *x.shape[1:])
-    raise ValueError(f"batch {x.shape[0]} does not match {batch} (only batch 1 broadcasts)")
 
 
 class FlowWarpBlock(nn.Module):
@@ -61,7 +53,7 @@ class FlowWarpBlock(nn.Module):
 
     def forward(self, feature: torch.Tensor, flow: torch.Tensor, visibility: torch.Tensor) -> torch.Tensor:
         h, w = feature.shape[-2:]
-        feature = _broadcast(feature, flow.shape[0])
+        feature = broadcast_batch(feature, flow.shape[0], "appearance feature")
         warped = warp(feature, resize_flow(flow, h, w))
         if visibility.shape[-2:] != (h, w):
             visibility = F.interpolate(visibility, size=(h, w), mode="area")
@@ -135,7 +127,7 @@ class ForegroundGenerator(nn.Module):
             appearance_features = [block(a, flow, visibility)
                                    for block, a in zip(self.warp_blocks, appearance_features)]
         else:
-            appearance_features = [_broadcast(a, batch) for a in appearance_features]
+            appearance_features = [broadcast_batch(a, batch, "appearance feature") for a in appearance_features]
         skips = [torch.cat([p, a], dim=1) for p, a in zip(self.parsing_encoder(parsing), appearance_features)]
         x = self.decoder(skips)
         out = {"foreground": torch.tanh(self.head(x))}
@@ -169,5 +161,5 @@ class ForegroundDiscriminator(nn.Module):
 
     def forward(self, appearance: torch.Tensor, parsing: torch.Tensor,
                 foreground: torch.Tensor) -> dict[str, list[torch.Tensor]]:
-        appearance = _broadcast(appearance, foreground.shape[0])
+        appearance = broadcast_batch(appearance, foreground.shape[0], "appearance")
         return self.discriminator(torch.cat([appearance, parsing, foreground], dim=1))

@@ -18,13 +18,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import AppearanceFrames
-from cpfnet.nn.perceptual import PerceptualLoss
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
-from cpfnet.stages.foreground.losses import foreground_discriminator_loss, foreground_generator_loss
-from cpfnet.stages.foreground.network import ForegroundDiscriminator, ForegroundGenerator
-from cpfnet.training.config import Config, OptimizerConfig
-from cpfnet.training.task import StepResult, Task, frozen
+from cpfnet.stages.foreground.network import ForegroundDiscriminator
+from cpfnet.training.conditional_gan import ConditionalGANTask
+from cpfnet.training.task import StepResult, Task
 from cpfnet.training.visuals import flow_to_rgb, parsing_to_rgb
 
 
@@ -51,54 +50,13 @@ def frame_conditions(task: Task, appearance_parsing: torch.Tensor, appearance_po
     return out
 
 
-class ConditionalGANTask(Task):
-    """Stage 2b's adversarial training, shared with the pix2pixHD baseline (which the paper trains with the
-    same losses): a generator step adds the adversarial, L1 and perceptual terms (eq. 3, 4); the
-    discriminator step scores real and fake under the same conditions. Subclasses say what the
-    discriminator is conditioned on."""
-
-    def __init__(self, config: Config, runs: Path, ctx):
-        super().__init__(config, runs, ctx)
-        self.perceptual = (PerceptualLoss(**asdict(self.section.perceptual)).to(self.device)
-                           if self.section.loss.perceptual_weight else None)
-
-    def optimizer_config(self, name: str) -> OptimizerConfig:
-        return self.section.generator_optimizer if name == "generator" else self.section.discriminator_optimizer
-
-    def conditions(self, outputs: dict) -> tuple[torch.Tensor, ...]:
-        """The discriminator's inputs besides the image, from the generator step's outputs."""
-        raise NotImplementedError
-
-    def generator_losses(self, outputs: dict) -> dict[str, torch.Tensor]:
-        """outputs: "fake", "target" and what `conditions` reads -> weighted generator loss terms."""
-        fake_logits = None
-        if self.section.loss.adversarial_weight:
-            # The bare discriminator (not its DDP wrapper), frozen: gradients reach the fake image only.
-            with frozen(self.networks["discriminator"]) as discriminator:
-                fake_logits = discriminator(*self.conditions(outputs), outputs["fake"])["logits"]
-        return foreground_generator_loss(outputs["fake"], outputs["target"], fake_logits, self.perceptual,
-                                         self.section.loss)
-
-    def discriminator_step(self, batch: dict, generated: StepResult) -> StepResult:
-        out = generated.outputs
-        n = out["fake"].shape[0]
-        # Real and fake in one forward pass (per-sample norms make it the same as two), so DDP sees one call.
-        conditions = [c.repeat(2, 1, 1, 1) for c in self.conditions(out)]
-        logits = self.models["discriminator"](*conditions, torch.cat([out["target"], out["fake"].detach()]))["logits"]
-        return StepResult(foreground_discriminator_loss([x[:n] for x in logits], [x[n:] for x in logits],
-                                                        self.section.loss))
-
-
 class ForegroundTask(ConditionalGANTask):
-    name = "foreground"
     optimized = {"generator": ("generator",), "discriminator": ("discriminator",)}
-    inference_networks = ("generator",)
 
     @classmethod
     def build_networks(cls, config: Config) -> dict[str, nn.Module]:
-        section = config.foreground
-        return {"generator": ForegroundGenerator(**asdict(section.generator)),
-                "discriminator": ForegroundDiscriminator(**asdict(section.discriminator))}
+        return {**super().build_networks(config),
+                "discriminator": ForegroundDiscriminator(**asdict(config.foreground.discriminator))}
 
     @classmethod
     def requirements(cls, config: Config, runs: Path) -> list[str]:

@@ -14,40 +14,29 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from torch import nn
 
+from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import Clips
 from cpfnet.nn.perceptual import PerceptualLoss
 from cpfnet.ops.foreground import extract_foreground, person_mask
 from cpfnet.stages.foreground.task import frame_conditions
 from cpfnet.stages.fusion.losses import fusion_loss
-from cpfnet.stages.fusion.network import FusionNet, compose
-from cpfnet.training.checkpoint import CONFIG, read_config
-from cpfnet.training.config import Config
+from cpfnet.stages.fusion.network import compose
+from cpfnet.stages.weights import foreground_uses_flow
 from cpfnet.training.task import StepResult, Task
 
 
-def _foreground_uses_flow(runs: Path) -> bool:
-    stage_dir = runs / "foreground"
-    return read_config(stage_dir).foreground.generator.use_flow if (stage_dir / CONFIG).is_file() else True
-
-
 class FusionTask(Task):
-    name = "fusion"
     optimized = {"generator": ("fusion",)}
-
-    @classmethod
-    def build_networks(cls, config: Config) -> dict[str, nn.Module]:
-        return {"fusion": FusionNet(**asdict(config.fusion.network))}
 
     @classmethod
     def requirements(cls, config: Config, runs: Path) -> list[str]:
         return (["parsing"] if config.fusion.parsing_input == "generated" else []) + \
-            (["flow"] if _foreground_uses_flow(runs) else []) + ["foreground"]
+            (["flow"] if foreground_uses_flow(runs) else []) + ["foreground"]
 
     def __init__(self, config: Config, runs: Path, ctx):
         super().__init__(config, runs, ctx)
-        self.use_flow = _foreground_uses_flow(self.runs)
+        self.use_flow = foreground_uses_flow(self.runs)
         self.perceptual = (PerceptualLoss(**asdict(self.section.perceptual)).to(self.device)
                            if self.section.loss.perceptual_weight else None)
 

@@ -6,28 +6,19 @@ the target frame i's parsing. Loss: L1 + pixel-wise softmax cross-entropy, weigh
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from cpfnet.dataset.readers import AppearanceFrames
 from cpfnet.ops.foreground import one_hot_parsing
 from cpfnet.stages.parsing.losses import parsing_loss
-from cpfnet.stages.parsing.network import ParsingGenerator
-from cpfnet.training.config import Config
 from cpfnet.training.task import StepResult, Task
 from cpfnet.training.visuals import parsing_to_rgb, pose_to_rgb
 
 
 class ParsingTask(Task):
-    name = "parsing"
     optimized = {"generator": ("generator",)}
-
-    @classmethod
-    def build_networks(cls, config: Config) -> dict[str, nn.Module]:
-        return {"generator": ParsingGenerator(**asdict(config.parsing.network))}
 
     def dataset(self, data: Path) -> AppearanceFrames:
         return AppearanceFrames(data, size=self.size)

@@ -20,11 +20,10 @@ from torch import nn
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import paste_back
+from cpfnet.stages.registry import pipeline_stage
+from cpfnet.stages.weights import load_stage
 from cpfnet.transfer.pipeline import FramePipeline, StageTimer, follow_boxes
 from cpfnet.transfer.target import Target, photo_to_crop
-
-STAGE = "baseline-pix2pixhd"
-
 
 class Pix2PixHDPipeline(FramePipeline):
     """Make the target person dance the source's poses with the baseline generator.
@@ -48,9 +47,7 @@ class Pix2PixHDPipeline(FramePipeline):
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", **kwargs) -> "Pix2PixHDPipeline":
         """The generator of RUNS/baseline-pix2pixhd (latest checkpoint) at the size it was trained at."""
-        from cpfnet.training.checkpoint import load_stage
-
-        networks, config = load_stage(runs, STAGE, device, ["generator"])
+        networks, config = load_stage(runs, pipeline_stage(cls).name, device)
         return cls(networks["generator"], config.data.size, config.data.pose_sigma, device, **kwargs)
 
     def boxes(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> np.ndarray:
@@ -67,7 +64,7 @@ class Pix2PixHDPipeline(FramePipeline):
         crop_poses = photo_to_crop(poses, boxes, self.size)
         appearance = image_to_tensor(target.resized(self.size).image)[None].to(self.device)
         # At the first frame there is no earlier output (and no ground truth): copies of I_a stand in, as in
-        # training (cpfnet.baselines.task).
+        # training (cpfnet.baselines.pix2pixhd.task).
         history = [appearance] * self.previous_frames
         for pose, box in zip(crop_poses, boxes):
             start = time.perf_counter()

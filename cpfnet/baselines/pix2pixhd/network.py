@@ -24,14 +24,7 @@ from torch import nn
 from cpfnet.body.pose_maps import POSE_CHANNELS
 from cpfnet.nn.discriminator import MultiscalePatchDiscriminator
 from cpfnet.nn.resnet import ResnetGenerator
-
-
-def _broadcast(x: torch.Tensor, batch: int, name: str) -> torch.Tensor:
-    if x.shape[0] == batch:
-        return x
-    if x.shape[0] == 1:
-        return x.expand(batch, *x.shape[1:])
-    raise ValueError(f"{name} has batch {x.shape[0]}, the pose maps {batch} (only batch 1 broadcasts)")
+from cpfnet.ops.batch import broadcast_batch
 
 
 @dataclass
@@ -68,12 +61,12 @@ class Pix2PixHDGenerator(nn.Module):
             raise ValueError(f"expected {self.pose_channels} pose channels, got {c}")
         if appearance.shape[1:] != (3, h, w):
             raise ValueError(f"appearance must be [B, 3, {h}, {w}], got {tuple(appearance.shape)}")
-        inputs = [pose_maps, _broadcast(appearance, b, "appearance")]
+        inputs = [pose_maps, broadcast_batch(appearance, b, "appearance")]
         if self.previous_frames:
             if previous is None or previous.shape[1:] != (self.previous_frames, 3, h, w):
                 got = None if previous is None else tuple(previous.shape)
                 raise ValueError(f"previous must be [B, {self.previous_frames}, 3, {h}, {w}], got {got}")
-            inputs.append(_broadcast(previous, b, "previous").flatten(1, 2))
+            inputs.append(broadcast_batch(previous, b, "previous").flatten(1, 2))
         elif previous is not None and previous.shape[1] != 0:
             raise ValueError("this generator takes no previous frames (previous_frames 0)")
         return {"frame": torch.tanh(self.body(torch.cat(inputs, dim=1)))}
@@ -102,4 +95,4 @@ class Pix2PixHDDiscriminator(nn.Module):
     def forward(self, pose_maps: torch.Tensor, appearance: torch.Tensor,
                 frame: torch.Tensor) -> dict[str, list[torch.Tensor]]:
         b = pose_maps.shape[0]
-        return self.net(torch.cat([pose_maps, _broadcast(appearance, b, "appearance"), frame], dim=1))
+        return self.net(torch.cat([pose_maps, broadcast_batch(appearance, b, "appearance"), frame], dim=1))

@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminator, Pix2PixHDGenerator
+from cpfnet.baselines.pix2pixhd.network import Pix2PixHDDiscriminator
+from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import Clips
-from cpfnet.stages.foreground.task import ConditionalGANTask
-from cpfnet.training.config import Config
+from cpfnet.training.conditional_gan import ConditionalGANTask
 from cpfnet.training.task import StepResult
 from cpfnet.training.visuals import pose_to_rgb
 
@@ -46,15 +46,12 @@ def generate_clip(generator: nn.Module, pose_maps: torch.Tensor, appearance: tor
 
 
 class Pix2PixHDTask(ConditionalGANTask):
-    name = "baseline-pix2pixhd"
     optimized = {"generator": ("generator",), "discriminator": ("discriminator",)}
-    inference_networks = ("generator",)
 
     @classmethod
     def build_networks(cls, config: Config) -> dict[str, nn.Module]:
-        section = config.baseline
-        return {"generator": Pix2PixHDGenerator(**asdict(section.generator)),
-                "discriminator": Pix2PixHDDiscriminator(**asdict(section.discriminator))}
+        return {**super().build_networks(config),
+                "discriminator": Pix2PixHDDiscriminator(**asdict(config.baseline.discriminator))}
 
     def dataset(self, data: Path) -> Clips:
         return Clips(data, length=self.section.clip_length, size=self.size)

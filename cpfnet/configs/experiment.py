@@ -1,0 +1,85 @@
+"""The experiment config: one YAML per experiment -> typed dataclasses that reject unknown keys.
+
+`Config` has the shared `data` and `train` sections, then one section per stage of `cpfnet.stages.registry`
+(parsing, flow, foreground, fusion, baseline), each the dataclass of its stage folder's config.py. The network
+sections mirror the networks' own config dataclasses (`Net(**asdict(cfg))`), the loss sections the losses'.
+Keys left out take the dataclass defaults, which are paper scale; the resolved config (every key filled in) is
+saved beside the checkpoints as RUNS/STAGE/config.yaml.
+
+Named configs ship with the package (cpfnet/configs/NAME.yaml); a path to a YAML file works too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import field, make_dataclass
+from importlib import resources
+from pathlib import Path
+
+from cpfnet.configs.common import DataConfig, TrainConfig, check_fixed_by_data
+from cpfnet.configs.dataclass_yaml import dump_yaml, from_dict, load_yaml
+from cpfnet.errors import UserError
+from cpfnet.stages import registry
+
+
+def _stage_section(self, name: str):
+    """The section of stage `name` (e.g. 'baseline-pix2pixhd' -> config.baseline)."""
+    return getattr(self, registry.stage(name).section)
+
+
+Config = make_dataclass(
+    "Config",
+    [("data", DataConfig, field(default_factory=DataConfig)),
+     ("train", TrainConfig, field(default_factory=TrainConfig))]
+    + [(s.section, s.config, field(default_factory=s.config)) for s in registry.STAGES.values()],
+    namespace={"stage": _stage_section},
+)
+Config.__module__ = __name__  # so pickle (DDP's spawned processes) finds it
+Config.__doc__ = """A whole experiment: shared data and loop settings, then one section per registered stage."""
+
+
+def known_configs() -> list[str]:
+    """Names of the configs that ship with cpfnet (cpfnet/configs/*.yaml)."""
+    return sorted(p.name[:-5] for p in resources.files("cpfnet.configs").iterdir() if p.name.endswith(".yaml"))
+
+
+def resolve_config_path(name_or_path: str) -> Path:
+    """A shipped config's name ('tiny', 'paper') or a path to a YAML file -> the file."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise UserError(f"config file {path} not found")
+        return path
+    names = known_configs()
+    if name_or_path not in names:
+        raise UserError(f"unknown config {name_or_path!r}; known: {', '.join(names)} (or give a path to a YAML file)")
+    return Path(str(resources.files("cpfnet.configs") / f"{name_or_path}.yaml"))
+
+
+def validate(config: Config) -> None:
+    """Value checks the types cannot express: each section's own `validate`, then the keys the data fixes."""
+    config.data.validate("data")
+    config.train.validate("train")
+    for entry in registry.STAGES.values():
+        section = getattr(config, entry.section)
+        section.validate(entry.section)
+        check_fixed_by_data(section, entry.section)
+
+
+def parse_config(text: str, where: str = "config") -> Config:
+    """YAML text -> Config (validated)."""
+    config = from_dict(Config, load_yaml(text, where), "config")
+    validate(config)
+    return config
+
+
+def load_config(name_or_path: str) -> Config:
+    """Load a named or file config; every error is a one-line UserError naming the key."""
+    path = resolve_config_path(name_or_path)
+    try:
+        return parse_config(path.read_text(), str(path))
+    except UserError as exc:
+        raise UserError(f"{path.name}: {exc}") from None
+
+
+def dump_config(config: Config) -> str:
+    return dump_yaml(config)

@@ -73,26 +73,30 @@ def warp_photo(photo: torch.Tensor, mask: torch.Tensor, flow: torch.Tensor,
     return {"image": warped[:, :3], "alpha": alpha.clamp(0, 1)}
 
 
-def resample_crop_flow(flow: torch.Tensor, frame_box, appearance_box, region: tuple[int, int, int, int]) -> torch.Tensor:
+def sample_crop(x: torch.Tensor, crop_box, region: tuple[int, int, int, int]) -> torch.Tensor:
+    """Crop-resolution maps [B, C, S, S] of `crop_box` (photo pixels) -> [B, C, h, w] on the region's photo
+    pixels, bilinear (the crop's edge values continue beyond it): the networks' outputs at full resolution."""
+    b, _, s, _ = x.shape
+    x0, y0, x1, y1 = region
+    cx0, cy0, cx1, cy1 = (float(v) for v in crop_box)
+    xs = (torch.arange(x0, x1, dtype=x.dtype, device=x.device) + 0.5 - cx0) * (s / (cx1 - cx0))
+    ys = (torch.arange(y0, y1, dtype=x.dtype, device=x.device) + 0.5 - cy0) * (s / (cy1 - cy0))
+    grid = torch.stack([xs[None, :].expand(len(ys), -1), ys[:, None].expand(-1, len(xs))])[None]
+    return F.grid_sample(x, flow_to_grid(grid.expand(b, -1, -1, -1), s, s), mode="bilinear",
+                         padding_mode="border", align_corners=False)
+
+
+def crop_flow_to_photo(flow: torch.Tensor, frame_box, appearance_box, region: tuple[int, int, int, int]) -> torch.Tensor:
     """A flow predicted on crops -> the same flow on a region of the photo canvas, in photo pixels.
 
-    flow [B, 2, S, S]: for each pixel of frame i's S x S crop (of `frame_box` in photo pixels), the pixel of
-    the appearance crop (of `appearance_box`) it samples. Returns [B, 2, h, w] for the region's pixels:
-    each region pixel is looked up in frame i's crop (bilinear; the flow is smooth) and the crop position it
-    gets is mapped to photo pixels through `appearance_box`."""
-    b, _, s, _ = flow.shape
-    x0, y0, x1, y1 = region
-    fx0, fy0, fx1, fy1 = (float(v) for v in frame_box)
+    flow [B, 2, S, S]: for each pixel of frame i's S x S crop (of `frame_box`, photo pixels), the pixel of the
+    appearance crop (of `appearance_box`) it samples. Each region pixel is looked up in frame i's crop
+    (bilinear: the flow is smooth) and the crop position it gets is mapped to photo pixels."""
+    s = flow.shape[-1]
     ax0, ay0, ax1, ay1 = (float(v) for v in appearance_box)
-    xs = (torch.arange(x0, x1, dtype=flow.dtype, device=flow.device) + 0.5 - fx0) * (s / (fx1 - fx0))
-    ys = (torch.arange(y0, y1, dtype=flow.dtype, device=flow.device) + 0.5 - fy0) * (s / (fy1 - fy0))
-    grid = torch.stack([xs[None, :].expand(len(ys), -1), ys[:, None].expand(-1, len(xs))])[None].expand(b, -1, -1, -1)
-    # Border padding: a region pixel just outside frame i's crop takes the flow of the crop's edge.
-    sampled = F.grid_sample(flow, flow_to_grid(grid, s, s), mode="bilinear", padding_mode="border",
-                            align_corners=False)
     scale = flow.new_tensor([(ax1 - ax0) / s, (ay1 - ay0) / s]).view(1, 2, 1, 1)
     offset = flow.new_tensor([ax0, ay0]).view(1, 2, 1, 1)
-    return sampled * scale + offset
+    return sample_crop(flow, frame_box, region) * scale + offset
 
 
 def composite(background: np.ndarray, region: tuple[int, int, int, int], image: torch.Tensor,

@@ -90,3 +90,19 @@ def test_missing_joints_fall_back_without_nan():
     for value in out.values():
         assert torch.isfinite(value).all()
     assert torch.allclose(out["parts"].sum(1), torch.ones(1, 64, 48), atol=1e-5) or (out["parts"].sum(1) <= 1 + 1e-5).all()
+
+
+def test_perturbed_poses_keep_bone_lengths_and_missing_joints():
+    from cpfnet.body.pose_jitter import perturb_pose
+    from cpfnet.body.keypoints import BONES
+
+    pose = standing_pose()[0].numpy().astype(np.float32)
+    pose[17, 2] = 0  # left ear missing
+    rng = np.random.default_rng(0)
+    moved = [perturb_pose(pose, rng, scale=0.0, shift=0.0) for _ in range(5)]
+    for m in moved:
+        for a, b in BONES:
+            if pose[a, 2] and pose[b, 2]:
+                assert np.linalg.norm(m[b, :2] - m[a, :2]) == pytest.approx(np.linalg.norm(pose[b, :2] - pose[a, :2]), abs=1e-3)
+        assert m[17, 2] == 0 and (m[:, 2] == pose[:, 2]).all()
+    assert max(np.abs(m[4, :2] - pose[4, :2]).max() for m in moved) > 5  # the wrists do move

@@ -30,6 +30,13 @@ LIMBS = (
 )
 NUM_LIMBS = len(LIMBS)
 
+# Kinematic tree rooted at the neck: (parent, child), parents before children.
+BONES = (
+    (1, 0), (0, 14), (14, 16), (0, 15), (15, 17),  # head
+    (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7),  # arms
+    (1, 8), (8, 9), (9, 10), (1, 11), (11, 12), (12, 13),  # legs (the neck-hip bones carry the torso)
+)
+
 # Index of each keypoint's mirror image (a horizontal flip swaps right and left).
 FLIP_PERMUTATION = tuple(
     INDEX[name.replace("right", "@").replace("left", "right").replace("@", "left")] for name in KEYPOINT_NAMES

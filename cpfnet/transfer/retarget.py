@@ -11,14 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cpfnet.body.keypoints import INDEX, NUM_KEYPOINTS
+from cpfnet.body.keypoints import BONES, INDEX, NUM_KEYPOINTS
 
-# Kinematic tree rooted at the neck: (parent, child), parents before children.
-BONES = (
-    (1, 0), (0, 14), (14, 16), (0, 15), (15, 17),  # head
-    (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7),  # arms
-    (1, 8), (8, 9), (9, 10), (1, 11), (11, 12), (12, 13),  # legs (the neck-hip bones carry the torso)
-)
 ROOT = INDEX["neck"]
 
 

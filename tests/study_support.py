@@ -207,7 +207,7 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
 
 
 @contextlib.contextmanager
-def chromium(width: int = 900, height: int = 640):
+def chromium(width: int = 960, height: int = 720):
     """Debian's Chromium driven by Debian's chromedriver (Selenium Manager is never asked to download one)."""
     browser = next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
     driver_path = shutil.which("chromedriver")

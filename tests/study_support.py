@@ -7,6 +7,7 @@ under CI (CI=true), where it fails: there `make system-deps` has installed them.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -86,22 +87,21 @@ class Server:
 
     def start(self, timeout: float = 60) -> "Server":
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "cpfnet.cli", "study", "serve", str(self.study),
-                                      "--port", "0", "--db", self.db, "--threads", str(self.threads)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        # Output goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.
+        self.log = Path(tempfile.mkstemp(prefix="cpfnet-study-server-", suffix=".log")[1])
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "cpfnet.cli", "study", "serve", str(self.study),
+                                          "--port", "0", "--db", self.db, "--threads", str(self.threads)],
+                                         stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
         deadline = time.monotonic() + timeout
-        lines = []
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            match = re.match(r"rating page: (http://\S+?)/\s*$", line)
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            match = re.search(r"^rating page: (http://\S+?)/\s*$", self.log.read_text(), re.M)
             if match:
                 self.url = match.group(1)
                 return self
+            time.sleep(0.05)
         self.kill()
-        raise RuntimeError("the server did not start:\n" + "".join(lines))
+        raise RuntimeError("the server did not start:\n" + self.log.read_text())
 
     @property
     def port(self) -> int:
@@ -120,6 +120,8 @@ class Server:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if getattr(self, "log", None):
+            self.log.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -185,6 +187,25 @@ def postgres_server():
     finally:
         run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(work, ignore_errors=True)
+
+
+_SHARED_PG: dict = {}
+
+
+def shared_postgres() -> str:
+    """One throwaway PostgreSQL for the whole test run (started on first use, stopped at exit); skips (fails
+    under CI) where none can be had."""
+    if "url" not in _SHARED_PG and "reason" not in _SHARED_PG:
+        stack = contextlib.ExitStack()
+        try:
+            _SHARED_PG["url"] = stack.enter_context(postgres_server())
+            atexit.register(stack.close)
+        except BaseException as exc:  # pytest's skip and fail are BaseExceptions
+            stack.close()
+            _SHARED_PG["reason"] = exc
+    if "reason" in _SHARED_PG:
+        raise _SHARED_PG["reason"]
+    return _SHARED_PG["url"]
 
 
 def fresh_database(server_url: str) -> str:

@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 import pytest
-from study_support import fresh_database, make_method_folders, postgres_server
+from study_support import fresh_database, make_method_folders, shared_postgres
 
 from cpfnet.errors import UserError
 from cpfnet.study.manifest import StudyConfig, create_study
@@ -22,17 +22,11 @@ def study(tmp_path_factory):
                                     reference="ours", pairs_per_rater=4, checks_per_rater=1))
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    with postgres_server() as url:
-        yield url
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'votes.sqlite3'}"
-    return fresh_database(request.getfixturevalue("pg_server"))
+    return fresh_database(shared_postgres())
 
 
 def _rater(store, study, name="r1", seed=0):

@@ -31,6 +31,8 @@ def serve(study: Study, store: Store, host: str = "127.0.0.1", port: int = 8000,
     """Serve until interrupted (Ctrl-C or SIGTERM). Prints the rating page's and the admin page's addresses."""
     from waitress import create_server
 
+    # A deep queue is what a burst of raters looks like; waitress would warn once per queued request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     token = admin_token or study.admin_token()
     app = create_app(study, store, token, secure_cookies=secure_cookies)
     try:

@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--question", default=None, help="the question raters answer (default: the paper's)")
     create.add_argument("--seed", type=int, default=0, help="seed for the choice of attention checks (default 0)")
     create.add_argument("--overwrite", action="store_true", help="replace STUDY if it exists")
+    create.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     serve = sub.add_parser("serve", help="serve the rating page and the admin page", description=sections[2])
     serve.add_argument("study", metavar="STUDY", help="a folder made by `cpfnet study create`")
@@ -81,7 +82,14 @@ def _create(args: argparse.Namespace) -> int:
                       fg_masks=args.fg_masks, pairs_per_rater=args.pairs_per_rater,
                       checks_per_rater=args.checks_per_rater, check_kind=args.check_kind, title=args.title,
                       question=args.question or DEFAULT_QUESTION, seed=args.seed, overwrite=args.overwrite)
-    study = create_study(cfg)
+    from tqdm import tqdm
+
+    with tqdm(desc="study videos", unit="video", disable=args.no_progress, dynamic_ncols=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        study = create_study(cfg, progress=progress)
     print(f"wrote {study.root}: {len(study.pairs)} pairs, {len(study.checks)} attention checks, "
           f"{len(study.methods)} methods; each rater rates {study.pairs_per_rater} pairs and "
           f"{study.checks_per_rater} checks")

@@ -86,9 +86,22 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path):
                 driver.refresh()
                 _wait(driver, lambda d: _on_pair(d, 3), what="the resumed pair")
                 assert driver.find_element("id", "progress").text == "Pair 4 of 6"
+                store = open_store(db, study.study_id)  # WAL: reading beside the running server is fine
+                (rater,) = store.raters()
+                sequence = store.progress(rater["id"]).sequence
+                store.close()
+                assert _screen_pair(driver, media_method) == (sequence[3].item_id, sequence[3].left,
+                                                              sequence[3].right)
         _wait(driver, lambda d: d.execute_script("return document.body.dataset.state") == "done", what="the end")
         code = driver.find_element("id", "code").text
         assert len(code) == 8
+        # The admin page shows the table live; the rater's browser never had the token.
+        driver.get(server.url + "/admin")
+        assert "admin token required" in driver.find_element("tag name", "body").text
+        driver.get(f"{server.url}/admin?token={study.admin_token()}")
+        assert "token" not in driver.current_url
+        _wait(driver, lambda d: "ours vs p2p" in d.find_element("id", "results").text, what="the admin table")
+        admin_row = driver.find_element("css selector", "#results tbody tr").text
 
     store = open_store(db, study.study_id)
     votes = sorted(store.votes(), key=lambda v: v["position"])
@@ -114,6 +127,7 @@ def test_a_rater_completes_the_study_in_chromium(tmp_path):
     assert result["votes"]["checks_answered"] == 1 and result["raters"]["excluded_failed_checks"] == 0
     assert result["raters"]["completed"] == 1
     assert f"| ours vs p2p | {k / 5:.2f} vs {1 - k / 5:.2f} |" in (tmp_path / "table.md").read_text()
+    assert admin_row.startswith(f"ours vs p2p {k / 5:.2f} vs {1 - k / 5:.2f}") and " 5 1 " in admin_row
 
 
 def test_phone_sized_window_shows_both_videos_and_buttons(tmp_path):

@@ -84,12 +84,19 @@ def _create(args: argparse.Namespace) -> int:
                       question=args.question or DEFAULT_QUESTION, seed=args.seed, overwrite=args.overwrite)
     from tqdm import tqdm
 
-    with tqdm(desc="study videos", unit="video", disable=args.no_progress, dynamic_ncols=True) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
+    bars = []  # opened at the first finished video, so that a bad argument is one line and nothing else
 
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc="study videos", unit="video", disable=args.no_progress,
+                             dynamic_ncols=True))
+        bars[0].update(done - bars[0].n)
+
+    try:
         study = create_study(cfg, progress=progress)
+    finally:
+        for bar in bars:
+            bar.close()
     print(f"wrote {study.root}: {len(study.pairs)} pairs, {len(study.checks)} attention checks, "
           f"{len(study.methods)} methods; each rater rates {study.pairs_per_rater} pairs and "
           f"{study.checks_per_rater} checks")

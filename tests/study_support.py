@@ -100,18 +100,24 @@ class Server:
                 self.url = match.group(1)
                 return self
             time.sleep(0.05)
+        output = self.log.read_text()
         self.kill()
-        raise RuntimeError("the server did not start:\n" + self.log.read_text())
+        raise RuntimeError("the server did not start:\n" + output)
 
     @property
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
     def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind, as a crash."""
+        """SIGKILL: no clean-up of any kind in the server, as a crash."""
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=30)
+        self._drop_log()
+
+    def _drop_log(self) -> None:
+        if getattr(self, "log", None):
+            self.log.unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -120,8 +126,7 @@ class Server:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if getattr(self, "log", None):
-            self.log.unlink(missing_ok=True)
+        self._drop_log()
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from cpfnet.errors import UserError
 
 # Each name is a module cpfnet.commands.<name> with `add_arguments(parser)`, `run(args) -> int` and a
 # docstring whose first line is the help text.
-COMMANDS: list[str] = ["evaluate", "train", "prepare", "transfer", "synth", "demo"]
+COMMANDS: list[str] = ["evaluate", "train", "prepare", "transfer", "synth", "demo", "study"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,16 +1,97 @@
-"""Square person crops: cut a box out of a frame at a fixed size, and paste a crop back.
+"""Crop geometry, all of it: boxes, points between a photo and its crops, cutting crops and pasting them back.
 
-Boxes are (x0, y0, x1, y1) in continuous pixel coordinates of the full frame and may reach outside it
-(a person at the border): the outside is filled by `border`. One affine warp does crop and resize at once.
+Coordinates are continuous pixels (`cpfnet.ops.warp`): pixel (i, j) covers [j, j+1) x [i, i+1). A box is
+(x0, y0, x1, y1) in a photo's continuous pixels; its `size` x `size` crop maps photo point (x, y) to
+((x - x0) * size / (x1 - x0), (y - y0) * size / (y1 - y0)): the x scale for x, the y scale for y, so boxes
+may be non-square (cpfnet's own are square). Boxes may reach outside the photo (a person at the border):
+the outside is filled by `border`. One affine warp does crop and resize at once, with that same mapping.
+
+    points   photo_to_crop, crop_to_photo            keypoints [..., 18, 3], boxes as two corners
+    boxes    follow_boxes                            the target's box moved with the neck, per frame
+    images   crop_box, uncrop, paste_back, move_crop numpy images [H, W(, C)] (cv2)
+    tensors  crop_flow                               where each pixel of one crop sits in another
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
+
+from cpfnet.body.keypoints import INDEX
+
+NECK = INDEX["neck"]
+
+
+def _corners(boxes) -> tuple[np.ndarray, ...]:
+    """Boxes [..., 4] -> x0, y0, x1, y1 [..., 1] (float64), to broadcast over a points axis."""
+    b = np.asarray(boxes, np.float64)
+    if b.shape[-1:] != (4,):
+        raise ValueError(f"boxes must be [..., 4] (x0, y0, x1, y1), got {b.shape}")
+    return tuple(b[..., None, k] for k in range(4))
+
+
+def _float(points) -> np.ndarray:
+    points = np.asarray(points)
+    if points.ndim < 2 or points.shape[-1] < 2:
+        raise ValueError(f"points must be [..., N, >=2] with (x, y) first, got {points.shape}")
+    return points if points.dtype.kind == "f" else points.astype(np.float64)
+
+
+def photo_to_crop(points, boxes, size: int) -> np.ndarray:
+    """Points [..., N, C] (x, y first; other columns such as confidence unchanged) in photo pixels -> pixels of
+    the `size` x `size` crop of `boxes` ([4], or [..., 4] with the points' leading dims: one box per frame).
+    The mapping `crop_box` cuts with; the result has the points' float dtype."""
+    points = _float(points)
+    x0, y0, x1, y1 = _corners(boxes)
+    out = points.copy()
+    out[..., 0] = (points[..., 0] - x0) * (size / (x1 - x0))
+    out[..., 1] = (points[..., 1] - y0) * (size / (y1 - y0))
+    return out
+
+
+def crop_to_photo(points, boxes, size: int) -> np.ndarray:
+    """The inverse of `photo_to_crop`: points [..., N, C] in crop pixels -> photo pixels."""
+    points = _float(points)
+    x0, y0, x1, y1 = _corners(boxes)
+    out = points.copy()
+    out[..., 0] = x0 + points[..., 0] * ((x1 - x0) / size)
+    out[..., 1] = y0 + points[..., 1] * ((y1 - y0) / size)
+    return out
+
+
+def box_photo_to_crop(inner, boxes, size: int) -> np.ndarray:
+    """Boxes `inner` [..., 4] in photo pixels -> crop pixels of `boxes` (the two corners as points)."""
+    inner = np.asarray(inner, np.float64)
+    corners = photo_to_crop(inner.reshape(*inner.shape[:-1], 2, 2), boxes, size)
+    return corners.reshape(inner.shape)
+
+
+def box_crop_to_photo(inner, boxes, size: int) -> np.ndarray:
+    """The inverse of `box_photo_to_crop`."""
+    inner = np.asarray(inner, np.float64)
+    corners = crop_to_photo(inner.reshape(*inner.shape[:-1], 2, 2), boxes, size)
+    return corners.reshape(inner.shape)
+
+
+def follow_boxes(poses: np.ndarray, box, anchor_frame: int = 0, min_confidence: float = 0.1) -> np.ndarray:
+    """Per-frame crop boxes [T, 4] for poses [T, 18, 3] in photo pixels: `box` moved with the neck, so that at
+    `anchor_frame` it is `box` itself. The size stays the box's, so the person keeps the scale of the
+    appearance image I_a. Frames where the neck is lost (confidence < min_confidence) take the neck
+    interpolated from the frames around them (the nearest at the ends); without any neck the box stays."""
+    box = np.asarray(box, np.float64)
+    neck = poses[:, NECK, :2].astype(np.float64)
+    seen = poses[:, NECK, 2] >= min_confidence
+    if not seen.any():
+        return np.tile(box, (len(poses), 1))
+    t = np.arange(len(poses))
+    neck = np.stack([np.interp(t, t[seen], neck[seen, k]) for k in range(2)], axis=1)  # fill gaps
+    shift = neck - neck[min(anchor_frame, len(poses) - 1)]
+    return box[None] + np.concatenate([shift, shift], axis=1)
 
 
 def _crop_matrix(box, size: int) -> np.ndarray:
+    """The 2 x 3 affine of `photo_to_crop` on cv2's pixel indices (cv2 puts pixel k at k, not k + 0.5)."""
     x0, y0, x1, y1 = (float(v) for v in box)
     sx, sy = size / (x1 - x0), size / (y1 - y0)
     # Continuous-coordinate map u = (x - x0) * s; cv2 works on pixel centres, hence the half-pixel terms.
@@ -39,19 +120,69 @@ def crop_box(image: np.ndarray, box, size: int, labels: bool = False, border: st
     return cv2.warpAffine(image, matrix, (size, size), flags=interpolation, borderMode=mode, borderValue=0)
 
 
-def uncrop(crop: np.ndarray, box, width: int, height: int, labels: bool = False) -> np.ndarray:
-    """Map a [size, size(, C)] crop back onto a [height, width(, C)] frame (zeros outside the box)."""
+def uncrop(crop: np.ndarray, box, width: int, height: int, labels: bool = False,
+           border: str = "constant") -> np.ndarray:
+    """Map a [size, size(, C)] crop back onto a [height, width(, C)] frame: zeros outside the box ('constant'),
+    or the crop's edge pixels repeated ('replicate')."""
     matrix = cv2.invertAffineTransform(_crop_matrix(box, crop.shape[0]))
     flags = cv2.INTER_NEAREST if labels else cv2.INTER_LINEAR
-    return cv2.warpAffine(crop, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT
+    return cv2.warpAffine(crop, matrix, (width, height), flags=flags, borderMode=mode, borderValue=0)
+
+
+def box_coverage(box, width: int, height: int) -> np.ndarray:
+    """[height, width] float32: the fraction of each pixel's square inside `box` (1 inside, 0 outside)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    xs, ys = np.arange(width, dtype=np.float64), np.arange(height, dtype=np.float64)
+    cover_x = np.clip(np.minimum(xs + 1, x1) - np.maximum(xs, x0), 0, 1)
+    cover_y = np.clip(np.minimum(ys + 1, y1) - np.maximum(ys, y0), 0, 1)
+    return np.outer(cover_y, cover_x).astype(np.float32)
 
 
 def paste_back(frame: np.ndarray, crop: np.ndarray, box, mask: np.ndarray | None = None) -> np.ndarray:
     """Paste an RGB crop [S, S, 3] into a copy of `frame` [H, W, 3] at `box`.
 
-    `mask` [S, S] float in [0, 1] blends softly (1 = crop); by default the whole box is replaced."""
+    `mask` [S, S] float in [0, 1] blends softly (1 = crop); by default the whole box is replaced. Pixels
+    entirely outside the box keep `frame`'s values exactly (the crop's interpolation does not spill over the
+    box's edge; an edge pixel takes the crop in proportion to its area inside)."""
     h, w = frame.shape[:2]
     alpha = np.ones(crop.shape[:2], np.float32) if mask is None else mask.astype(np.float32)
-    alpha = uncrop(alpha, box, w, h)[..., None]
-    placed = uncrop(crop, box, w, h).astype(np.float32)
+    # Replicate, then cut at the box: the box's edge pixels get the crop's edge, not a blend with black.
+    alpha = (uncrop(alpha, box, w, h, border="replicate") * box_coverage(box, w, h))[..., None]
+    placed = uncrop(crop, box, w, h, border="replicate").astype(np.float32)
     return (placed * alpha + frame.astype(np.float32) * (1 - alpha)).round().clip(0, 255).astype(np.uint8)
+
+
+def _move_matrix(from_box, to_box, size: int, from_size: int) -> np.ndarray:
+    """cv2 affine taking pixel indices of the `size` crop of `to_box` to those of the `from_size` crop of
+    `from_box`: crop_to_photo then photo_to_crop (as 3 x 3 matrices, composed)."""
+    to_crop = np.vstack([_crop_matrix(to_box, size), [0, 0, 1]])
+    from_crop = np.vstack([_crop_matrix(from_box, from_size), [0, 0, 1]])
+    return (from_crop @ np.linalg.inv(to_crop))[:2]
+
+
+def move_crop(crop: np.ndarray, from_box, to_box, size: int, labels: bool = False) -> np.ndarray:
+    """A crop [s, s(, C)] of `from_box` -> the `size` x `size` crop of `to_box` (both boxes in one photo's
+    pixels), in one warp; zeros where `from_box` does not reach. `labels`: nearest sampling."""
+    matrix = _move_matrix(from_box, to_box, size, crop.shape[0])
+    flags = (cv2.INTER_NEAREST if labels else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(crop, matrix, (size, size), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def crop_flow(from_boxes: torch.Tensor, to_boxes: torch.Tensor, size: int, from_size: int | None = None,
+              dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """For every pixel of the `size` crop of `to_boxes` [B, 4], its position in the `from_size` (default
+    `size`) crop of `from_boxes` [B, 4]: an absolute flow [B, 2, size, size] (`cpfnet.ops.warp.warp` then
+    moves a crop tensor from one box to the other, as `move_crop` does an image). Computed in float64."""
+    if from_boxes.ndim != 2 or from_boxes.shape[1] != 4 or to_boxes.shape != from_boxes.shape:
+        raise ValueError(f"boxes must be two [B, 4], got {tuple(from_boxes.shape)} and {tuple(to_boxes.shape)}")
+    from_size = from_size or size
+    a, b = from_boxes.double(), to_boxes.double()
+    centres = torch.arange(size, dtype=torch.float64, device=a.device) + 0.5
+    out = []
+    for axis in (0, 1):  # x from the boxes' x corners, y from their y corners
+        photo = b[:, axis, None] + centres[None] * ((b[:, axis + 2] - b[:, axis]) / size)[:, None]
+        out.append((photo - a[:, axis, None]) * (from_size / (a[:, axis + 2] - a[:, axis]))[:, None])
+    x = out[0][:, None, :].expand(-1, size, -1)
+    y = out[1][:, :, None].expand(-1, -1, size)
+    return torch.stack([x, y], dim=1).to(dtype)

@@ -72,7 +72,7 @@ def child(config_name: str, size: int, frames: int, photo: tuple[int, int], batc
                 writer.write(frame)
                 encode += time.perf_counter() - e
         total = time.perf_counter() - start
-    seconds = dict(pipeline.timer.seconds, encode=encode)
+    seconds = dict(pipeline.timings.seconds, encode=encode)
     return {"size": size, "frames": frames, "seconds": total, "stage_seconds": seconds,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

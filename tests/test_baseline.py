@@ -164,7 +164,7 @@ def test_pipeline_makes_full_size_frames(baseline_runs, synth_dataset):
     frames = list(pipeline.frames(poses, target, anchor_frame=2))
     assert len(frames) == len(poses)
     assert all(f.shape == target.background.shape and f.dtype == np.uint8 for f in frames)
-    assert set(pipeline.timer.seconds) == {"generator", "paste"}
+    assert set(pipeline.timings.seconds) == {"generator", "paste"}
 
     # A photo larger than the crop: the generated crop replaces the photo inside its box only.
     photo = np.full((90, 120, 3), 77, np.uint8)

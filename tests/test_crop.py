@@ -97,11 +97,10 @@ def test_move_crop_agrees_with_the_photo_and_with_crop_flow():
     assert (moved[:4] == 0).all() and (moved[:, 34:] == 0).all()
     # The tensor path (fusion's previous frame) moves the same way.
     tensor = torch.from_numpy(crop_box(image, a, 40)).permute(2, 0, 1)[None].float()
-    flow = crop_flow(torch.tensor([a]), torch.tensor([b]), 40)
+    flow = torch.from_numpy(crop_flow([a], [b], 40)).float()
     warped = warp(tensor, flow)[0].permute(1, 2, 0).numpy()
     np.testing.assert_allclose(warped, moved, atol=0.51)
-    np.testing.assert_allclose(crop_flow(torch.tensor([a]), torch.tensor([a]), 40), identity_flow(1, 40, 40),
-                               atol=1e-5)
+    np.testing.assert_allclose(crop_flow([a], [a], 40), identity_flow(1, 40, 40), atol=1e-5)
 
 
 def test_pasting_leaves_the_photo_outside_the_box_untouched():

@@ -20,9 +20,8 @@ from cpfnet.body.parsing_labels import LABEL
 from cpfnet.dataset.layout import VideoFolder
 from cpfnet.errors import UserError
 from cpfnet.io.video import VideoWriter, iter_frames
-from cpfnet.ops.crop import crop_box
+from cpfnet.ops.crop import crop_box, photo_to_crop
 from cpfnet.prepare.config import PrepareConfig
-from cpfnet.prepare.crop_track import to_crop
 from cpfnet.prepare.inputs import read_photo
 from cpfnet.prepare.photo import prepare_photo
 from cpfnet.prepare.video import pose_sequence, prepare_video
@@ -311,7 +310,7 @@ def test_external_parsing_and_openpose(tmp_path, dance_frames):
     for i, (labels, kp) in enumerate(given):
         box = video.meta.crop_boxes[i]
         np.testing.assert_array_equal(video.parsing(i), crop_box(labels, box, 96, labels=True, border="constant"))
-        np.testing.assert_allclose(video.poses[i], to_crop(kp, box, 96), atol=1e-3)
+        np.testing.assert_allclose(video.poses[i], photo_to_crop(kp, box, 96), atol=1e-3)
     # Wrong count, wrong labels.
     (parsing_dir / "frame_0005.png").unlink()
     with pytest.raises(UserError, match="label PNGs"):

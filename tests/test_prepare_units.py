@@ -7,9 +7,10 @@ import pytest
 
 from cpfnet.body.parsing_labels import LABEL
 from cpfnet.errors import UserError
+from cpfnet.ops.crop import photo_to_crop
 from cpfnet.prepare.background import MedianBackground, inpaint_background, median_background
 from cpfnet.prepare.coarse_parser import coarse_parsing
-from cpfnet.prepare.crop_track import crop_boxes, inside_frame, person_box, to_crop
+from cpfnet.prepare.crop_track import crop_boxes, inside_frame, person_box
 from cpfnet.prepare.inputs import dataset_names, find_inputs, parse_shard, read_photo, take_shard
 from cpfnet.prepare.pose_cleanup import FILLED_CONFIDENCE, appearance_index, fill_gaps, smooth_poses
 from cpfnet.prepare.pose_mediapipe import mediapipe_to_coco
@@ -163,7 +164,7 @@ def test_boxes_are_shifted_inside_the_frame_when_they_fit():
 
 def test_keypoints_follow_the_crop():
     kp = np.array([[150.0, 250.0, 0.9]] * 18, np.float32)
-    out = to_crop(kp, (100, 200, 300, 400), 64)
+    out = photo_to_crop(kp, (100, 200, 300, 400), 64)
     np.testing.assert_allclose(out[0], (16, 16, 0.9))
 
 

@@ -20,9 +20,8 @@ from cpfnet.evaluation.pictures import labelled_grid
 from cpfnet.evaluation.cases import CROSS_IDENTITY, SELF_RECONSTRUCTION, load_case, person_boxes, plan_cases
 from cpfnet.evaluation.running import run_method
 from cpfnet.evaluation.scoring import score_video, summarize
-from cpfnet.ops.crop import crop_box
+from cpfnet.ops.crop import crop_box, follow_boxes
 from cpfnet.configs.experiment import dump_config, load_config
-from cpfnet.transfer.pipeline import follow_boxes
 
 FRAMES = 12  # per test video; the command evaluates 10 (the I3D needs 9 or more)
 

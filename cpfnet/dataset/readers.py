@@ -140,8 +140,10 @@ class FlowPairs(_VideoFrames):
 class Clips(_VideoFrames):
     """K consecutive frames of a video with its appearance frame and background (stage 3, eq. 5).
 
-    Item: images [K,3,S,S], parsings [K,S,S], poses [K,18,3], backgrounds [K,3,S,S], appearance_image,
-    appearance_parsing, appearance_pose, video, frame (the first frame's index)."""
+    Item: images [K,3,S,S], parsings [K,S,S], poses [K,18,3], backgrounds [K,3,S,S], boxes [K,4] float64 (each
+    frame's crop box in the original video's pixels, meta.json's `crop_boxes`: a real video's crop follows the
+    dancer, so the previous frame must be moved into the current crop), appearance_image, appearance_parsing,
+    appearance_pose, video, frame (the first frame's index)."""
 
     def __init__(self, videos, length: int = 5, size: int | None = None):
         self.length = length
@@ -161,6 +163,7 @@ class Clips(_VideoFrames):
             "parsings": torch.stack([r.labels(r.video.parsing(i)) for i in frames]),
             "poses": torch.stack([r.pose(i) for i in frames]),
             "backgrounds": torch.stack([r.image(r.video.background(i)) for i in frames]),
+            "boxes": torch.tensor([r.video.meta.crop_boxes[i] for i in frames], dtype=torch.float64),
             "video": v,
             "frame": start,
         }

@@ -23,6 +23,7 @@ import numpy as np
 
 from cpfnet.dataset.layout import VideoFolder, find_videos
 from cpfnet.errors import UserError
+from cpfnet.ops.crop import crop_to_photo
 from cpfnet.transfer.retarget import retarget_poses
 from cpfnet.transfer.target import Target
 
@@ -110,16 +111,6 @@ def plan_cases(data: str | Path, frames: int, max_videos: int | None = None) -> 
     return mode, pairs, notes
 
 
-def crop_poses_to_photo(poses: np.ndarray, boxes, size: int) -> np.ndarray:
-    """Keypoints [T, 18, 3] in each frame's size x size crop -> photo pixels, with per-frame boxes [T, 4]."""
-    boxes = np.asarray(boxes, np.float64)
-    out = poses.astype(np.float64).copy()
-    scale = (boxes[:, 2] - boxes[:, 0]) / size
-    out[..., 0] = boxes[:, None, 0] + poses[..., 0] * scale[:, None]
-    out[..., 1] = boxes[:, None, 1] + poses[..., 1] * scale[:, None]
-    return out.astype(np.float32)
-
-
 def person_boxes(keypoints: np.ndarray, size: int, margin: float = PERSON_MARGIN, min_confidence: float = 0.1,
                  min_side: int = 2 * SSIM_WINDOW) -> np.ndarray:
     """Boxes [T, 4] (x0, y0, x1, y1) around each frame's keypoints [T, 18, 3] (confidence >= min_confidence),
@@ -145,7 +136,7 @@ def load_case(source: str | Path, truth: str | Path, frames: int, mode: str) -> 
     src, gt = VideoFolder(source), VideoFolder(truth)
     target = Target.from_folder(gt.root)
     anchor = gt.appearance_index
-    dance = crop_poses_to_photo(src.poses, src.meta.crop_boxes, src.size)
+    dance = crop_to_photo(src.poses, src.meta.crop_boxes, src.size)
     if mode == CROSS_IDENTITY:
         try:
             dance = retarget_poses(dance, target.pose_in_photo, anchor_frame=anchor)

@@ -10,17 +10,8 @@ import numpy as np
 import torch
 
 from cpfnet.evaluation.cases import Case
-from cpfnet.ops.crop import crop_box, uncrop
+from cpfnet.ops.crop import crop_box, move_crop
 from cpfnet.timing import Timings
-
-
-def move_crop(crop: np.ndarray, from_box, to_box, photo_size: tuple[int, int], size: int,
-              labels: bool = False) -> np.ndarray:
-    """A crop [s, s(, C)] of `from_box` -> the size x size crop of `to_box` (both boxes in photo pixels of a
-    photo [H, W] = photo_size); zeros where `from_box` does not reach."""
-    height, width = photo_size
-    placed = uncrop(crop, from_box, width, height, labels=labels)
-    return crop_box(placed, to_box, size, labels=labels, border="constant")
 
 
 def run_method(pipeline, case: Case, timings: Timings | None = None, step: str = "transfer") -> dict:
@@ -30,7 +21,6 @@ def run_method(pipeline, case: Case, timings: Timings | None = None, step: str =
      with flow "flow" [N, S, S, 2] (appearance-frame pixels at S) and "visibility" [N, S, S] (0, 1, 2)}.
     "seconds" is the time spent inside the pipeline (not in the mapping); it is also added to `step` of
     `timings` when given."""
-    photo_size = case.target.background.shape[:2]
     s = case.size
     frames, parsings, flows, visibilities = [], [], [], []
     timings = Timings() if timings is None else timings
@@ -41,15 +31,15 @@ def run_method(pipeline, case: Case, timings: Timings | None = None, step: str =
         frames.append(crop_box(out["frame"], to_box, s))
         if out.get("parsing") is not None:
             ids = out["parsing"].argmax(dim=0).to(torch.uint8).cpu().numpy()
-            parsings.append(move_crop(ids, out["box"], to_box, photo_size, s, labels=True))
+            parsings.append(move_crop(ids, out["box"], to_box, s, labels=True))
         if out.get("flow") is not None:
             crop_size = out["flow"].shape[-1]
             flow = out["flow"].permute(1, 2, 0).float().cpu().numpy() * (s / crop_size)
             # Nearest, as the dataset readers resize flow: no blend of body and background flow at the outline.
-            flows.append(move_crop(np.ascontiguousarray(flow), out["box"], to_box, photo_size, s, labels=True))
+            flows.append(move_crop(np.ascontiguousarray(flow), out["box"], to_box, s, labels=True))
             # Shift labels by one so the zeros outside the crop read as background (2).
             shifted = (out["visibility"].argmax(dim=0) + 1).to(torch.uint8).cpu().numpy()
-            moved = move_crop(shifted, out["box"], to_box, photo_size, s, labels=True).astype(np.int64) - 1
+            moved = move_crop(shifted, out["box"], to_box, s, labels=True).astype(np.int64) - 1
             visibilities.append(np.where(moved < 0, 2, moved).astype(np.uint8))
     result = {"frames": np.stack(frames), "seconds": timings.seconds.get(step, 0.0) - before}
     if parsings:

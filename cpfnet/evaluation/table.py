@@ -30,8 +30,8 @@ from cpfnet.evaluation.methods import find_methods
 from cpfnet.evaluation.running import run_method
 from cpfnet.evaluation.scoring import score_video, summarize
 from cpfnet.evaluation.temporal import warping_error
+from cpfnet.ops.crop import photo_to_crop
 from cpfnet.timing import Timings
-from cpfnet.transfer.target import photo_to_crop
 
 
 @dataclass

@@ -9,14 +9,13 @@ the outside is filled by `border`. One affine warp does crop and resize at once,
     points   photo_to_crop, crop_to_photo            keypoints [..., 18, 3], boxes as two corners
     boxes    follow_boxes                            the target's box moved with the neck, per frame
     images   crop_box, uncrop, paste_back, move_crop numpy images [H, W(, C)] (cv2)
-    tensors  crop_flow                               where each pixel of one crop sits in another
+    flows    crop_flow                               where each pixel of one crop sits in another
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-import torch
 
 from cpfnet.body.keypoints import INDEX
 
@@ -169,20 +168,18 @@ def move_crop(crop: np.ndarray, from_box, to_box, size: int, labels: bool = Fals
     return cv2.warpAffine(crop, matrix, (size, size), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def crop_flow(from_boxes: torch.Tensor, to_boxes: torch.Tensor, size: int, from_size: int | None = None,
-              dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def crop_flow(from_boxes, to_boxes, size: int, from_size: int | None = None) -> np.ndarray:
     """For every pixel of the `size` crop of `to_boxes` [B, 4], its position in the `from_size` (default
-    `size`) crop of `from_boxes` [B, 4]: an absolute flow [B, 2, size, size] (`cpfnet.ops.warp.warp` then
-    moves a crop tensor from one box to the other, as `move_crop` does an image). Computed in float64."""
-    if from_boxes.ndim != 2 or from_boxes.shape[1] != 4 or to_boxes.shape != from_boxes.shape:
-        raise ValueError(f"boxes must be two [B, 4], got {tuple(from_boxes.shape)} and {tuple(to_boxes.shape)}")
-    from_size = from_size or size
-    a, b = from_boxes.double(), to_boxes.double()
-    centres = torch.arange(size, dtype=torch.float64, device=a.device) + 0.5
-    out = []
-    for axis in (0, 1):  # x from the boxes' x corners, y from their y corners
-        photo = b[:, axis, None] + centres[None] * ((b[:, axis + 2] - b[:, axis]) / size)[:, None]
-        out.append((photo - a[:, axis, None]) * (from_size / (a[:, axis + 2] - a[:, axis]))[:, None])
-    x = out[0][:, None, :].expand(-1, size, -1)
-    y = out[1][:, :, None].expand(-1, -1, size)
-    return torch.stack([x, y], dim=1).to(dtype)
+    `size`) crop of `from_boxes` [B, 4]: an absolute flow [B, 2, size, size] float64, which
+    `cpfnet.ops.warp.warp` takes to move a crop tensor from one box to the other (as `move_crop` does an
+    image)."""
+    a, b = np.asarray(from_boxes, np.float64), np.asarray(to_boxes, np.float64)
+    if a.ndim != 2 or a.shape[1] != 4 or b.shape != a.shape:
+        raise ValueError(f"boxes must be two [B, 4], got {a.shape} and {b.shape}")
+    centres = np.arange(size, dtype=np.float64)[None, :, None] + 0.5  # [1, size, 1]: points along one axis
+    xs = np.concatenate([centres, np.zeros_like(centres)], axis=2)
+    ys = np.concatenate([np.zeros_like(centres), centres], axis=2)
+    x = photo_to_crop(crop_to_photo(xs, b, size), a, from_size or size)[..., 0]  # [B, size]
+    y = photo_to_crop(crop_to_photo(ys, b, size), a, from_size or size)[..., 1]
+    return np.stack([np.broadcast_to(x[:, None, :], (len(a), size, size)),
+                     np.broadcast_to(y[:, :, None], (len(a), size, size))], axis=1)

@@ -24,7 +24,7 @@ _WHERE = {
     "detect_photo": "pose_mediapipe", "PersonTracker": "pose_mediapipe", "fill_gaps": "pose_cleanup",
     "smooth_poses": "pose_cleanup", "appearance_index": "pose_cleanup", "person_mask": "segmentation",
     "coarse_parsing": "coarse_parser", "crop_boxes": "crop_track", "person_box": "crop_track",
-    "to_crop": "crop_track", "inpaint_background": "background", "median_background": "background",
+    "inpaint_background": "background", "median_background": "background",
     "find_inputs": "inputs", "read_photo": "inputs",
 }
 __all__ = sorted(_WHERE)

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cpfnet.ops.crop import crop_box
+from cpfnet.ops.crop import crop_box, photo_to_crop
 from cpfnet.prepare.coarse_parser import coarse_parsing
-from cpfnet.prepare.crop_track import to_crop
 
 
 @dataclass
@@ -30,7 +29,7 @@ def crop_and_parse(frame: np.ndarray, box, size: int, keypoints: np.ndarray, min
     if (mask is None) == (labels is None):
         raise ValueError("give exactly one of mask and labels")
     image = crop_box(frame, box, size)
-    points = to_crop(keypoints, box, size)
+    points = photo_to_crop(keypoints, box, size).astype(np.float32)
     if labels is not None:
         parsing = crop_box(labels, box, size, labels=True, border="constant")
     else:

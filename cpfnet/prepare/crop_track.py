@@ -4,7 +4,8 @@ Per frame the person's box is the union of the mask's box and the confident keyp
 by a fixed camera usually fits one constant box (no motion of the crop at all, and the person keeps one
 scale); otherwise the box follows the person, its centre smoothed with Savitzky-Golay and its size with a
 running maximum then a moving average, so it neither jitters nor cuts off a limb that flicks out.
-Boxes are (x0, y0, x1, y1) in continuous pixels of the original frame and may reach outside it.
+Boxes are (x0, y0, x1, y1) in continuous pixels of the original frame and may reach outside it;
+keypoints go into a box's crop with `cpfnet.ops.crop.photo_to_crop`.
 """
 
 from __future__ import annotations
@@ -116,13 +117,3 @@ def crop_boxes(boxes: np.ndarray, padding: float = 0.1, mode: str = "auto", wind
     half = need[:, None] / 2
     squares = np.concatenate([centres - half, centres + half], axis=1)
     return (inside_frame(squares, *frame_size) if frame_size else squares), mode
-
-
-def to_crop(keypoints: np.ndarray, box, size: int) -> np.ndarray:
-    """Keypoints [..., 18, 3] in original pixels -> pixels of the `size` x `size` crop of `box`
-    (the mapping `cpfnet.ops.crop.crop_box` uses); confidences unchanged."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    out = np.asarray(keypoints, np.float32).copy()
-    out[..., 0] = (out[..., 0] - x0) * size / (x1 - x0)
-    out[..., 1] = (out[..., 1] - y0) * size / (y1 - y0)
-    return out

@@ -10,6 +10,7 @@ import numpy as np
 
 from cpfnet import prepare
 from cpfnet.dataset.layout import VideoFolder, read_rgb
+from cpfnet.ops.crop import crop_to_photo
 
 
 @dataclass
@@ -58,24 +59,6 @@ class Target:
         background = read_rgb(full) if full.is_file() else video.background()
         return cls(video.frame(a), video.parsing(a), video.poses[a].copy(), tuple(video.meta.crop_boxes[a]),
                    background)
-
-
-def crop_to_photo(keypoints: np.ndarray, box, size: int) -> np.ndarray:
-    """Keypoints [..., 18, 3] in a size x size crop of `box` -> photo pixels."""
-    x0, y0, x1, y1 = box
-    out = keypoints.copy()
-    out[..., 0] = x0 + keypoints[..., 0] * (x1 - x0) / size
-    out[..., 1] = y0 + keypoints[..., 1] * (y1 - y0) / size
-    return out
-
-
-def photo_to_crop(keypoints: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
-    """Keypoints [T, 18, 3] in photo pixels with per-frame boxes [T, 4] -> crop pixels [T, 18, 3]."""
-    out = keypoints.copy()
-    scale = size / (boxes[:, 2] - boxes[:, 0])
-    out[..., 0] = (keypoints[..., 0] - boxes[:, None, 0]) * scale[:, None]
-    out[..., 1] = (keypoints[..., 1] - boxes[:, None, 1]) * scale[:, None]
-    return out
 
 
 def prepare_target(photo: str | Path, size: int) -> Target:

@@ -71,4 +71,4 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
                 side.write(side_by_side(shown, draw_skeleton(None, poses[t], size=shown.shape[:2]), frame))
         height, width = frame.shape[:2]
     return TransferResult(outputs[0], len(moved), fps, width, height, time.perf_counter() - started,
-                          dict(pipeline.timer.seconds))
+                          dict(pipeline.timings.seconds))

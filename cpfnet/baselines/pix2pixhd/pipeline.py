@@ -9,7 +9,6 @@ Memory is flat in the video's length: one frame at a time, only the last L outpu
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -19,11 +18,12 @@ from torch import nn
 
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
-from cpfnet.ops.crop import paste_back
+from cpfnet.ops.crop import follow_boxes, paste_back, photo_to_crop
 from cpfnet.stages.registry import pipeline_stage
 from cpfnet.stages.weights import load_stage
-from cpfnet.transfer.pipeline import FramePipeline, StageTimer, follow_boxes
-from cpfnet.transfer.target import Target, photo_to_crop
+from cpfnet.timing import Timings
+from cpfnet.transfer.pipeline import FramePipeline
+from cpfnet.transfer.target import Target
 
 class Pix2PixHDPipeline(FramePipeline):
     """Make the target person dance the source's poses with the baseline generator.
@@ -42,7 +42,7 @@ class Pix2PixHDPipeline(FramePipeline):
         self.device = torch.device(device)
         self.follow_person = follow_person
         self.previous_frames = generator.previous_frames
-        self.timer = StageTimer()
+        self.timings = Timings()  # seconds per part: generator, paste
 
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", **kwargs) -> "Pix2PixHDPipeline":
@@ -67,14 +67,13 @@ class Pix2PixHDPipeline(FramePipeline):
         # training (cpfnet.baselines.pix2pixhd.task).
         history = [appearance] * self.previous_frames
         for pose, box in zip(crop_poses, boxes):
-            start = time.perf_counter()
-            kp = torch.from_numpy(np.ascontiguousarray(pose[None], np.float32)).to(self.device)
-            maps = render_pose_maps(kp, self.size, self.size, self.sigma)
-            previous = torch.stack(history, dim=1) if self.previous_frames else None
-            crop = self.generator(maps, appearance, previous)["frame"]
-            if self.previous_frames:
-                history = history[1:] + [crop]
-            start = self.timer.add("generator", start)
-            frame = paste_back(target.background, tensor_to_image(crop[0]), box)
-            self.timer.add("paste", start)
+            with self.timings("generator"):
+                kp = torch.from_numpy(np.ascontiguousarray(pose[None], np.float32)).to(self.device)
+                maps = render_pose_maps(kp, self.size, self.size, self.sigma)
+                previous = torch.stack(history, dim=1) if self.previous_frames else None
+                crop = self.generator(maps, appearance, previous)["frame"]
+                if self.previous_frames:
+                    history = history[1:] + [crop]
+            with self.timings("paste"):
+                frame = paste_back(target.background, tensor_to_image(crop[0]), box)
             yield {"frame": frame, "box": box, "crop": crop[0]}

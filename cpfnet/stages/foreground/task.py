@@ -8,6 +8,7 @@ discriminator D(I_a, x_parsing^i, x_fg^i); they alternate, lr 2e-4 and 2e-5; wei
 - F, V: the trained flow stage (RUNS/flow), frozen, from the appearance pose and frame i's pose, as at
   transfer time; real videos have no ground-truth flow. `generator.use_flow: false` (the ablation "w/o
   appearance flow") trains without it.
+- The chain is `cpfnet.stages.chain.run_stages`, the one transfer runs; G_fg trains through it.
 """
 
 from __future__ import annotations
@@ -21,33 +22,11 @@ from torch import nn
 from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import AppearanceFrames
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
+from cpfnet.stages.chain import Appearance, run_stages
 from cpfnet.stages.foreground.network import ForegroundDiscriminator
 from cpfnet.training.conditional_gan import ConditionalGANTask
-from cpfnet.training.task import StepResult, Task
+from cpfnet.training.task import StepResult
 from cpfnet.training.visuals import flow_to_rgb, parsing_to_rgb
-
-
-def frame_conditions(task: Task, appearance_parsing: torch.Tensor, appearance_pose: torch.Tensor,
-                     parsing: torch.Tensor, pose: torch.Tensor, parsing_input: str,
-                     use_flow: bool) -> dict[str, torch.Tensor]:
-    """What G_fg needs for a batch of frames, from the frozen earlier stages (no gradients).
-
-    appearance_parsing [N, S, S] ids, appearance_pose [N, 18, 3], the frames' parsing [N, S, S] ids and pose
-    [N, 18, 3] -> {"parsing": [N, 20, S, S] one-hot or softmax, and with use_flow "flow" [N, 2, S, S],
-    "visibility" [N, 3, S, S] probabilities}.
-    """
-    with torch.no_grad():
-        pose_maps = task.pose_maps(pose)
-        if parsing_input == "generated":
-            generator = task.prerequisites["parsing"]["generator"]
-            x_parsing = generator(task.image(one_hot_parsing(appearance_parsing)), pose_maps)["probs"]
-        else:
-            x_parsing = task.image(one_hot_parsing(parsing))
-        out = {"parsing": x_parsing}
-        if use_flow:
-            flow = task.prerequisites["flow"]["flow"](task.pose_maps(appearance_pose), pose_maps)
-            out.update(flow=flow["flow"], visibility=flow["visibility"])
-    return out
 
 
 class ForegroundTask(ConditionalGANTask):
@@ -69,14 +48,21 @@ class ForegroundTask(ConditionalGANTask):
 
     def generator_step(self, batch: dict) -> StepResult:
         """batch: AppearanceFrames items (appearance_image/parsing/pose, image, parsing, pose)."""
-        section = self.section
-        inputs = frame_conditions(self, batch["appearance_parsing"], batch["appearance_pose"], batch["parsing"],
-                                  batch["pose"], section.parsing_input, section.generator.use_flow)
+        section, frozen_stages = self.section, self.prerequisites
+        teacher, use_flow = section.parsing_input == "ground_truth", section.generator.use_flow
         appearance = self.image(extract_foreground(batch["appearance_image"], batch["appearance_parsing"]))
+        inputs = Appearance(parsing=None if teacher else self.image(one_hot_parsing(batch["appearance_parsing"])),
+                            pose_maps=self.pose_maps(batch["appearance_pose"]) if use_flow else None,
+                            pose=batch["appearance_pose"].to(self.device), image=appearance)
+        made = run_stages(None if teacher else frozen_stages["parsing"]["generator"],
+                          frozen_stages["flow"]["flow"] if use_flow else None,
+                          self.models["generator"], inputs, self.pose_maps(batch["pose"]),
+                          poses=batch["pose"].to(self.device),
+                          parsing=self.image(one_hot_parsing(batch["parsing"])) if teacher else None)
         target = self.image(extract_foreground(batch["image"], batch["parsing"]))
-        fake = self.models["generator"](inputs["parsing"], inputs.get("flow"), inputs.get("visibility"),
-                                        appearance=appearance)["foreground"]
-        outputs = {**inputs, "appearance": appearance, "target": target, "fake": fake}
+        outputs = {"parsing": made["parsing"], "appearance": appearance, "target": target, "fake": made["foreground"]}
+        if made["flow"] is not None:
+            outputs.update(flow=made["flow"], visibility=made["visibility"])
         return StepResult(self.generator_losses(outputs), {}, outputs)
 
     def conditions(self, outputs: dict) -> tuple[torch.Tensor, ...]:

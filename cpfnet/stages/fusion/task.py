@@ -2,10 +2,13 @@
 bg * (1 - mask) (eq. 5), on K consecutive frames; L1 + perceptual against the real frames, lr 1e-4.
 
 x_fg^t comes from the trained, frozen earlier stages in RUNS (parsing unless `parsing_input: ground_truth`,
-flow unless the foreground stage was trained with use_flow false, foreground), as at transfer time. The first
-frame is not synthesised: its previous-frame input for frame 2 is the plain overlay of x_fg^1 on the
-background by the parsing's person mask. Frames 2..K are then made in order, each from the previous output
-(gradients flow through the whole clip), and the loss is the mean over them.
+flow unless the foreground stage was trained with use_flow false, foreground) through
+`cpfnet.stages.chain.run_stages`, as at transfer time. The first frame is not synthesised: its previous-frame
+input for frame 2 is the plain overlay of x_fg^1 on the background by the parsing's person mask. Frames 2..K
+are then made in order, each from the previous output (gradients flow through the whole clip), and the loss
+is the mean over them. x^{t-1} is `cpfnet.stages.chain.previous_frame`, transfer's: the previous output is
+moved from its frame's crop box (meta.json's) into the current one, the current background where it does
+not reach (a real video's crop follows the dancer; a synthetic video's box is fixed, and nothing moves).
 """
 
 from __future__ import annotations
@@ -18,10 +21,9 @@ import torch
 from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import Clips
 from cpfnet.nn.perceptual import PerceptualLoss
-from cpfnet.ops.foreground import extract_foreground, person_mask
-from cpfnet.stages.foreground.task import frame_conditions
+from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
+from cpfnet.stages.chain import Appearance, previous_frame, run_stages
 from cpfnet.stages.fusion.losses import fusion_loss
-from cpfnet.stages.fusion.network import compose
 from cpfnet.stages.weights import foreground_uses_flow
 from cpfnet.training.task import StepResult, Task
 
@@ -44,32 +46,39 @@ class FusionTask(Task):
         return Clips(data, length=self.section.clip_length, size=self.size)
 
     def foregrounds(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """x_fg^t of every frame of the clips [B, K, 3, S, S], and frame 1's person mask [B, 1, S, S]."""
+        """x_fg^t and x_parsing^t of every frame of the clips: [B, K, 3, S, S] and [B, K, 20, S, S]."""
         b, k = batch["poses"].shape[:2]
+        frozen_stages, teacher = self.prerequisites, self.section.parsing_input == "ground_truth"
 
         def frames(x: torch.Tensor) -> torch.Tensor:  # per-clip [B, ...] -> per-frame [B*K, ...]
             return x.repeat_interleave(k, dim=0)
 
-        inputs = frame_conditions(self, frames(batch["appearance_parsing"]), frames(batch["appearance_pose"]),
-                                  batch["parsings"].flatten(0, 1), batch["poses"].flatten(0, 1),
-                                  self.section.parsing_input, self.use_flow)
         with torch.no_grad():
             appearance = self.image(extract_foreground(batch["appearance_image"], batch["appearance_parsing"]))
-            generator = self.prerequisites["foreground"]["generator"]
-            fg = generator(inputs["parsing"], inputs.get("flow"), inputs.get("visibility"),
-                           appearance=frames(appearance))["foreground"]
-            parsing = inputs["parsing"].unflatten(0, (b, k))[:, 0]
-            mask = person_mask(batch["parsings"][:, 0] if self.section.parsing_input == "ground_truth" else parsing)
-        return fg.unflatten(0, (b, k)), mask
+            inputs = Appearance(
+                parsing=None if teacher else self.image(one_hot_parsing(frames(batch["appearance_parsing"]))),
+                pose_maps=self.pose_maps(frames(batch["appearance_pose"])) if self.use_flow else None,
+                pose=frames(batch["appearance_pose"]).to(self.device), image=frames(appearance))
+            made = run_stages(None if teacher else frozen_stages["parsing"]["generator"],
+                              frozen_stages["flow"]["flow"] if self.use_flow else None,
+                              frozen_stages["foreground"]["generator"], inputs,
+                              self.pose_maps(batch["poses"].flatten(0, 1)),
+                              poses=batch["poses"].flatten(0, 1).to(self.device),
+                              parsing=self.image(one_hot_parsing(batch["parsings"].flatten(0, 1))) if teacher else None)
+        return made["foreground"].unflatten(0, (b, k)), made["parsing"].unflatten(0, (b, k))
 
     def generator_step(self, batch: dict) -> StepResult:
-        """batch: Clips items (images, parsings, poses, backgrounds [B, K, ...], appearance_*)."""
-        foregrounds, mask = self.foregrounds(batch)
+        """batch: Clips items (images, parsings, poses, backgrounds, boxes [B, K, ...], appearance_*)."""
+        foregrounds, parsings = self.foregrounds(batch)
         backgrounds, images = self.image_clip(batch["backgrounds"]), self.image_clip(batch["images"])
-        previous = compose(foregrounds[:, 0], backgrounds[:, 0], mask)
+        boxes = batch["boxes"]
+        # III-D: frame 1 is not synthesised; its plain overlay is frame 2's previous frame.
+        previous = previous_frame(None, foregrounds[:, 0], backgrounds[:, 0], parsings[:, 0])
         terms, masks = [], []
         for t in range(1, foregrounds.shape[1]):
-            out = self.models["fusion"](backgrounds[:, t], foregrounds[:, t], previous)
+            moved = previous_frame(previous, foregrounds[:, t], backgrounds[:, t], parsings[:, t], boxes[:, t - 1],
+                                   boxes[:, t])
+            out = self.models["fusion"](backgrounds[:, t], foregrounds[:, t], moved)
             previous = out["frame"]
             masks.append(out["mask"])
             terms.append(fusion_loss(previous, images[:, t], self.perceptual, self.section.loss))

@@ -1,18 +1,28 @@
-"""Transfer: the pipeline on tiny trained stages, and `cpfnet transfer` on real files."""
+"""Transfer: the pipeline against the stage networks called by hand, on tiny trained stages, and
+`cpfnet transfer` on real files."""
 
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
+from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.cli import main
 from cpfnet.dataset.layout import VideoFolder
+from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.errors import UserError
 from cpfnet.io.video import VideoWriter, probe
-from cpfnet.transfer.pipeline import TransferPipeline, follow_boxes
+from cpfnet.ops.crop import box_coverage, crop_box, paste_back
+from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
+from cpfnet.ops.warp import identity_flow, warp
+from cpfnet.stages.fusion.network import FusionNet, compose
+from cpfnet.transfer.models import TrainedStages
+from cpfnet.transfer.pipeline import TransferPipeline
 from cpfnet.transfer.target import Target
+from test_chain import tiny_stages
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 STEPS = {"parsing": 2, "flow": 2, "foreground": 1, "fusion": 1}
@@ -27,13 +37,111 @@ def runs(shapes_dataset, tmp_path_factory):
     return runs
 
 
-def test_follow_boxes_move_with_the_neck():
-    poses = np.zeros((3, 18, 3), np.float32)
-    poses[:, 1] = [[10, 10, 1], [15, 12, 1], [0, 0, 0]]  # the neck is lost in the last frame
-    boxes = follow_boxes(poses, (0, 0, 40, 40))
-    np.testing.assert_allclose(boxes[0], [0, 0, 40, 40])
-    np.testing.assert_allclose(boxes[1], [5, 2, 45, 42])
-    np.testing.assert_allclose(boxes[2], boxes[1])  # held, not thrown to the origin
+STAGE_SIZE, SIGMA = 32, 2.5  # an unusual sigma: a pipeline that ignores the stages' one is caught
+UNIT_POSE = np.array([(.5, .15), (.5, .25), (.4, .26), (.37, .4), (.36, .52), (.6, .26), (.63, .4), (.64, .52),
+                      (.44, .52), (.44, .7), (.44, .88), (.56, .52), (.56, .7), (.56, .88), (.48, .13), (.52, .13),
+                      (.46, .14), (.54, .14)])
+
+
+def _random_stages(use_flow: bool = True) -> TrainedStages:
+    parsing, flow, foreground = tiny_stages(use_flow, seed=5)
+    fusion = FusionNet(ngf=8, n_downsample=2, n_blocks=1).eval().requires_grad_(False)
+    return TrainedStages(parsing, flow, foreground, fusion, size=STAGE_SIZE, pose_sigma=SIGMA, runs=Path("random"))
+
+
+def _random_case(frames: int = 5):
+    """A target in a 70 x 90 photo (its 40 px box cut to 32 px crops) and a dance whose neck moves."""
+    rng = np.random.default_rng(7)
+    pose = np.concatenate([UNIT_POSE * STAGE_SIZE, np.ones((18, 1))], axis=1).astype(np.float32)
+    parsing = np.zeros((STAGE_SIZE, STAGE_SIZE), np.uint8)
+    parsing[4:30, 10:22] = rng.integers(1, 20, (26, 12))
+    target = Target(rng.integers(0, 256, (STAGE_SIZE, STAGE_SIZE, 3), dtype=np.uint8), parsing, pose,
+                    (24.0, 12.0, 64.0, 52.0), rng.integers(0, 256, (70, 90, 3), dtype=np.uint8))
+    poses = np.repeat(target.pose_in_photo[None], frames, axis=0)
+    shift = np.stack([np.arange(frames) * 2.5, -np.arange(frames) * 1.25], axis=1)  # the body travels
+    poses[:, :, :2] += shift[:, None]
+    poses[:, 4, 1] -= 6 * np.sin(np.arange(frames))  # and waves
+    return target, poses, shift
+
+
+def _by_hand(stages: TrainedStages, target: Target, poses: np.ndarray, shift: np.ndarray, size: int,
+             use_fusion: bool = True) -> list[dict]:
+    """What the pipeline should make, from the stage networks and the documented inputs: crop boxes = the
+    target's box moved by the neck's travel; poses in crop pixels; pose maps with the stages' sigma scaled to
+    `size`; eq. 5 pasted into the photo's background. The first previous frame is the plain overlay, later
+    ones the last output shifted with the box, the background where the old box does not reach."""
+    sigma = stages.pose_sigma * size / stages.size
+    small = target.resized(size)
+    ids = torch.from_numpy(small.parsing.astype(np.int64))[None]
+    image = image_to_tensor(small.image)[None]
+    side = target.box[2] - target.box[0]
+    out, previous = [], None
+    for t, pose in enumerate(poses):
+        box = np.array(target.box) + np.tile(shift[t], 2)
+        kp = pose.copy()
+        kp[:, :2] = (pose[:, :2] - box[:2]) * size / side
+        maps = render_pose_maps(torch.from_numpy(kp)[None], size, size, sigma)
+        parsing = stages.parsing(one_hot_parsing(ids), maps)["probs"]
+        flow = stages.flow(render_pose_maps(torch.from_numpy(small.pose)[None], size, size, sigma), maps)
+        fg = stages.foreground(parsing, flow["flow"], flow["visibility"],
+                               appearance=extract_foreground(image, ids))["foreground"]
+        background = image_to_tensor(crop_box(target.background, box, size))[None]
+        if use_fusion:
+            if previous is None:
+                x_prev = compose(fg, background, 1 - parsing[:, :1])
+            else:  # the last output moved with the box: the same shift for every pixel (boxes of one size)
+                shift_px = torch.tensor(box[:2] - out[-1]["box"][:2], dtype=torch.float32) * size / side
+                flow_to_last = identity_flow(1, size, size) + shift_px.view(1, 2, 1, 1)
+                reach = warp(torch.ones(1, 1, size, size), flow_to_last)
+                x_prev = warp(previous, flow_to_last) + background * (1 - reach)
+            fused = stages.fusion(background, fg, x_prev)
+            mask, previous = fused["mask"], fused["frame"]
+        else:
+            mask = 1 - parsing[:, :1]
+        frame = paste_back(target.background, tensor_to_image(fg[0]), box, mask[0, 0].numpy())
+        out.append({"frame": frame, "box": box, "parsing": parsing[0], "flow": flow["flow"][0],
+                    "visibility": flow["visibility"][0], "foreground": fg[0], "mask": mask[0, 0]})
+    return out
+
+
+@pytest.mark.parametrize("size, use_fusion", [(STAGE_SIZE, True), (2 * STAGE_SIZE, True), (STAGE_SIZE, False)])
+def test_pipeline_is_the_stages_with_the_documented_inputs(size, use_fusion):
+    stages = _random_stages()
+    target, poses, shift = _random_case()
+    pipeline = TransferPipeline(stages, batch_size=2, size=size, use_fusion=use_fusion)  # batches of 2, 2, 1
+    made = list(pipeline.outputs(poses, target))
+    with torch.inference_mode():
+        want = _by_hand(stages, target, poses, shift, size, use_fusion)
+    assert len(made) == len(want) == len(poses)
+    for t, (got, ref) in enumerate(zip(made, want)):
+        np.testing.assert_allclose(got["box"], ref["box"], atol=1e-9)
+        for key in ("parsing", "flow", "visibility", "foreground", "mask"):
+            assert got[key].shape == ref[key].shape, (t, key)
+            torch.testing.assert_close(got[key], ref[key], atol=2e-4, rtol=1e-4, msg=f"frame {t} {key}")  # batch noise
+        assert np.abs(got["frame"].astype(int) - ref["frame"]).max() <= 1, t
+    assert {"parsing", "flow", "foreground", "paste"} <= set(pipeline.timings.seconds)
+    # The outputs really depend on the pose: a test of constant outputs would prove nothing.
+    assert not torch.allclose(made[0]["flow"], made[-1]["flow"])
+    assert not torch.allclose(made[0]["parsing"], made[-1]["parsing"])
+
+
+@pytest.mark.parametrize("use_fusion", [True, False])
+def test_the_photo_outside_the_crop_box_is_untouched(use_fusion):
+    stages = _random_stages()
+    target, poses, _ = _random_case()
+    for out in TransferPipeline(stages, batch_size=4, use_fusion=use_fusion).outputs(poses, target):
+        outside = box_coverage(out["box"], 90, 70) == 0
+        assert outside.sum() > 0.5 * outside.size
+        np.testing.assert_array_equal(out["frame"][outside], target.background[outside])
+        assert np.any(out["frame"][~outside] != target.background[~outside])  # and the person is pasted
+
+
+def test_the_pipeline_without_flow():
+    stages = _random_stages(use_flow=False)
+    target, poses, _ = _random_case(3)
+    made = list(TransferPipeline(stages).outputs(poses, target))
+    assert all(out["flow"] is None and out["visibility"] is None for out in made)
+    assert all(out["frame"].shape == (70, 90, 3) for out in made)
 
 
 def test_pipeline_makes_one_full_size_frame_per_pose(runs, shapes_dataset):
@@ -44,7 +152,7 @@ def test_pipeline_makes_one_full_size_frame_per_pose(runs, shapes_dataset):
     frames = list(pipeline.frames(video.poses, target))
     assert len(frames) == len(video)
     assert all(f.shape == target.background.shape and f.dtype == np.uint8 for f in frames)
-    assert set(pipeline.timer.seconds) == {"parsing", "flow", "foreground", "fusion", "paste"}
+    assert set(pipeline.timings.seconds) == {"parsing", "flow", "foreground", "fusion", "paste"}
     # Without fusion the parsing is the mask; the frames differ from the fused ones.
     plain = TransferPipeline.from_checkpoints(runs, use_fusion=False)
     assert plain.stages.fusion is None

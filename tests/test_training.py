@@ -96,20 +96,27 @@ def test_load_stage_rebuilds_the_inference_networks(tiny_runs):
 
 
 def test_trained_networks_run_on_a_frame(tiny_runs, synth_dataset):
-    """The rebuilt stages chain: parsing -> flow -> foreground -> fusion on one real sample."""
+    """The rebuilt stages chain (cpfnet.stages.chain, as training and transfer run them) on one real sample:
+    parsing -> flow -> foreground -> fusion, with the first frame's previous frame the plain overlay."""
     from cpfnet.body.pose_maps import render_pose_maps
     from cpfnet.dataset.readers import AppearanceFrames
     from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
+    from cpfnet.stages.chain import Appearance, previous_frame, run_stages
 
     nets = {stage: load_stage(tiny_runs, stage)[0] for stage in STEPS}
     item = AppearanceFrames(synth_dataset)[0]
-    maps = render_pose_maps(item["pose"][None], 64, 64, 1.5)
+    appearance = Appearance(one_hot_parsing(item["appearance_parsing"][None]),
+                            render_pose_maps(item["appearance_pose"][None], 64, 64, 1.5),
+                            image=extract_foreground(item["appearance_image"][None], item["appearance_parsing"][None]))
     with torch.inference_mode():
-        parsing = nets["parsing"]["generator"](one_hot_parsing(item["appearance_parsing"][None]), maps)["probs"]
-        flow = nets["flow"]["flow"](render_pose_maps(item["appearance_pose"][None], 64, 64, 1.5), maps)
-        appearance = extract_foreground(item["appearance_image"][None], item["appearance_parsing"][None])
-        fg = nets["foreground"]["generator"](parsing, flow["flow"], flow["visibility"], appearance=appearance)
-        out = nets["fusion"]["fusion"](item["background"][None], fg["foreground"], fg["foreground"])
+        made = run_stages(nets["parsing"]["generator"], nets["flow"]["flow"], nets["foreground"]["generator"],
+                          appearance, render_pose_maps(item["pose"][None], 64, 64, 1.5))
+        background = item["background"][None]
+        previous = previous_frame(None, made["foreground"], background, made["parsing"])
+        out = nets["fusion"]["fusion"](background, made["foreground"], previous)
+    assert made["parsing"].shape == (1, 20, 64, 64) and made["flow"].shape == (1, 2, 64, 64)
+    assert made["visibility"].shape == (1, 3, 64, 64) and made["foreground"].shape == (1, 3, 64, 64)
+    torch.testing.assert_close(made["parsing"].sum(1), torch.ones(1, 64, 64))  # probabilities
     assert out["frame"].shape == (1, 3, 64, 64) and torch.isfinite(out["frame"]).all()
 
 

@@ -119,3 +119,21 @@ def test_fusion_clips_carry_each_frames_crop_box(shapes_dataset):
     clip = Clips(shapes_dataset, length=3)[1]
     assert clip["boxes"].shape == (3, 4) and clip["boxes"].dtype == torch.float64
     np.testing.assert_array_equal(clip["boxes"].numpy(), [[0, 0, 64, 64]] * 3)
+
+
+def test_a_flow_network_with_the_geometric_prior_gets_it_from_the_keypoints():
+    from cpfnet.stages.flow.prior import geometric_prior
+
+    parsing_net, _, fg_net = tiny_stages()
+    torch.manual_seed(3)
+    flow_net = FlowRegressor(channels=(8, 16, 16), geometric_prior=True).eval().requires_grad_(False)
+    app_parsing, app_maps, maps, image = _inputs()
+    g = torch.Generator().manual_seed(4)
+    app_pose, poses = torch.rand(1, 18, 3, generator=g) * S, torch.rand(3, 18, 3, generator=g) * S
+    app_pose[..., 2], poses[..., 2] = 1, 1
+    made = run_stages(parsing_net, flow_net, fg_net, Appearance(app_parsing, app_maps, app_pose, image=image), maps,
+                      poses=poses)
+    want = flow_net(app_maps.expand(3, -1, -1, -1), maps, prior=geometric_prior(app_pose, poses, S))
+    torch.testing.assert_close(made["flow"], want["flow"])
+    with pytest.raises(ValueError, match="geometric prior"):
+        run_stages(parsing_net, flow_net, fg_net, Appearance(app_parsing, app_maps, image=image), maps)

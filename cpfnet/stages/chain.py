@@ -73,7 +73,9 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
     Returns:
         {"parsing": x_parsing [N, 20, S, S] probabilities (or the given one-hot), "flow" F [N, 2, S, S] in
         appearance-image pixels and "visibility" V [N, 3, S, S] probabilities (both None without flow_net),
-        "foreground": x_fg [N, 3, S, S] in [-1, 1]}.
+        "foreground": x_fg [N, 3, S, S] in [-1, 1] as generated, "blend": a pixel-blend generator's m
+        [N, 1, S, S] (else None; `blend_with_warp` is left to the caller, which may warp the photo at full
+        resolution)}.
     """
     n = pose_maps.shape[0]
 
@@ -100,7 +102,8 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
             foreground = foreground_net(parsing, flow, visibility, appearance_features=appearance.features)
         else:
             foreground = foreground_net(parsing, flow, visibility, appearance=_frames(appearance.image, n))
-    return {"parsing": parsing, "flow": flow, "visibility": visibility, "foreground": foreground["foreground"]}
+    return {"parsing": parsing, "flow": flow, "visibility": visibility, "foreground": foreground["foreground"],
+            "blend": foreground.get("blend")}
 
 
 def _boxes(boxes) -> np.ndarray:

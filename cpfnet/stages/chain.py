@@ -26,6 +26,7 @@ from cpfnet.ops.crop import crop_flow
 from cpfnet.ops.foreground import person_mask
 from cpfnet.ops.warp import warp
 from cpfnet.stages.flow.prior import run_flow
+from cpfnet.stages.foreground.network import blend_with_warp
 from cpfnet.stages.fusion.network import compose
 from cpfnet.timing import Timings
 
@@ -104,6 +105,16 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
             foreground = foreground_net(parsing, flow, visibility, appearance=_frames(appearance.image, n))
     return {"parsing": parsing, "flow": flow, "visibility": visibility, "foreground": foreground["foreground"],
             "blend": foreground.get("blend")}
+
+
+def crop_foreground(made: dict, appearance_image: torch.Tensor) -> torch.Tensor:
+    """The foreground at crop resolution that later stages see: x_fg, or for a pixel-blend generator
+    m * warp(I_a, F) + (1 - m) * x_fg (`blend_with_warp`), with I_a [1 or N, 3, S, S] the appearance foreground.
+    Training (foreground, fusion) and transfer's fusion input take it from here."""
+    if made.get("blend") is None:
+        return made["foreground"]
+    n = made["foreground"].shape[0]
+    return blend_with_warp(made["foreground"], warp(_frames(appearance_image, n), made["flow"]), made["blend"])
 
 
 def _boxes(boxes) -> np.ndarray:

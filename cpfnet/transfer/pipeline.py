@@ -19,14 +19,16 @@ from typing import Iterator
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
-from cpfnet.stages.chain import Appearance, previous_frame, run_stages
+from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.timing import Timings
 from cpfnet.transfer.models import TrainedStages, load_trained_stages
+from cpfnet.transfer.pixel_path import composite, crop_flow_to_photo, photo_tensors, sample_crop, warp_photo
 from cpfnet.transfer.target import Target
 
 
@@ -57,9 +59,13 @@ class TransferPipeline(FramePipeline):
     """
 
     def __init__(self, stages: TrainedStages, device: str | torch.device = "cpu", use_fusion: bool = True,
-                 batch_size: int = 8, size: int | None = None):
+                 batch_size: int = 8, size: int | None = None, pixel_path: bool | None = None):
         if use_fusion and stages.fusion is None:
             raise ValueError("use_fusion needs a fusion stage")
+        # The pixel path (issue 9): on by default wherever there is a flow to warp the photo by.
+        if pixel_path and not stages.use_flow:
+            raise ValueError("the pixel path warps the photo by the flow: it needs a flow stage")
+        self.pixel_path = stages.use_flow if pixel_path is None else pixel_path
         self.stages = stages
         self.device = torch.device(device)
         self.use_fusion = use_fusion
@@ -83,14 +89,37 @@ class TransferPipeline(FramePipeline):
     def _pose_maps(self, keypoints: torch.Tensor) -> torch.Tensor:
         return render_pose_maps(keypoints, self.size, self.size, self.sigma)
 
-    def _appearance(self, target: Target) -> Appearance:
-        """The target's inputs at the pipeline's size, I_a encoded once: [1, ...] tensors."""
+    def _appearance(self, target: Target) -> tuple[Appearance, torch.Tensor]:
+        """The target's inputs at the pipeline's size, I_a encoded once: [1, ...] tensors, and I_a itself."""
         target = target.resized(self.size)
         parsing = torch.from_numpy(target.parsing.astype(np.int64))[None].to(self.device)
-        image = image_to_tensor(target.image)[None].to(self.device)
+        image = extract_foreground(image_to_tensor(target.image)[None].to(self.device), parsing)
         pose = self._keypoints(target.pose[None])
         return Appearance(parsing=one_hot_parsing(parsing), pose_maps=self._pose_maps(pose), pose=pose,
-                          features=self.stages.foreground.encode_appearance(extract_foreground(image, parsing)))
+                          features=self.stages.foreground.encode_appearance(image)), image
+
+    def _paste_pixels(self, target: Target, photo: tuple[torch.Tensor, torch.Tensor], box, made: dict, k: int,
+                      mask: torch.Tensor) -> np.ndarray:
+        """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
+        photo's resolution: the flow, upsampled, samples the full-size photo; the blend weight m (or, for a
+        generator without a blend head, the visibility's 'visible' probability) mixes those real pixels with
+        the generated ones, and the warped photo mask with the fusion mask."""
+        height, width = target.background.shape[:2]
+        x0, y0, x1, y1 = box
+        region = (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))), min(width, int(np.ceil(x1))),
+                  min(height, int(np.ceil(y1))))
+        if region[2] <= region[0] or region[3] <= region[1]:
+            return target.background.copy()
+        flow = crop_flow_to_photo(made["flow"][k:k + 1], box, target.box, region)
+        warped = warp_photo(*photo, flow)
+        weight = made["blend"][k:k + 1] if made.get("blend") is not None else made["visibility"][k:k + 1, :1]
+        # The fusion mask, a little dilated at crop resolution, bounds where the warped photo may show.
+        bound = F.max_pool2d(mask, 3, stride=1, padding=1)
+        m, generated, mask_up, bound = (sample_crop(x, box, region) for x in
+                                        (weight, made["foreground"][k:k + 1] * 0.5 + 0.5, mask, bound))
+        image = m * warped["image"] + (1 - m) * generated
+        alpha = (m * warped["alpha"] + (1 - m) * mask_up) * bound
+        return composite(target.background, region, image, alpha.clamp(0, 1))
 
     @torch.inference_mode()
     def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:
@@ -101,15 +130,18 @@ class TransferPipeline(FramePipeline):
         stages, timings = self.stages, self.timings
         boxes = follow_boxes(poses, target.box, anchor_frame)
         crop_poses = photo_to_crop(poses, boxes, self.size)
-        appearance = self._appearance(target)
+        appearance, appearance_image = self._appearance(target)
+        pixels = self.pixel_path and target.photo is not None
+        photo = photo_tensors(target.photo, target.photo_mask, self.device) if pixels else None
         previous = previous_box = None  # the last eq. 5 output and its box
         for first in range(0, len(poses), self.batch_size):
             chunk = slice(first, first + self.batch_size)
             keypoints = self._keypoints(crop_poses[chunk])
             made = run_stages(stages.parsing, stages.flow, stages.foreground, appearance, self._pose_maps(keypoints),
                               poses=keypoints, timings=timings)
+            crop_fgs = crop_foreground(made, appearance_image)
             for k, box in enumerate(boxes[chunk]):
-                fg, parsing = made["foreground"][k:k + 1], made["parsing"][k:k + 1]
+                fg, parsing = crop_fgs[k:k + 1], made["parsing"][k:k + 1]
                 with timings("fusion"):
                     background = image_to_tensor(crop_box(target.background, box, self.size))[None].to(self.device)
                     if self.use_fusion:
@@ -119,8 +151,11 @@ class TransferPipeline(FramePipeline):
                     else:  # the ablation "w/o fusion": the generated parsing is the mask
                         mask = person_mask(parsing)
                 with timings("paste"):
-                    # Eq. 5 at the photo's resolution: only the person is upsampled, the background stays sharp.
-                    frame = paste_back(target.background, tensor_to_image(fg[0]), box, mask[0, 0].float().cpu().numpy())
+                    if pixels:
+                        frame = self._paste_pixels(target, photo, box, made, k, mask)
+                    else:  # eq. 5 at the photo's resolution: the person upsampled, the background sharp
+                        frame = paste_back(target.background, tensor_to_image(fg[0]), box,
+                                           mask[0, 0].float().cpu().numpy())
                 yield {"frame": frame, "box": box, "parsing": made["parsing"][k], "foreground": fg[0],
                        "mask": mask[0, 0], "flow": None if made["flow"] is None else made["flow"][k],
                        "visibility": None if made["visibility"] is None else made["visibility"][k]}

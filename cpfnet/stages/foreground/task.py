@@ -22,7 +22,7 @@ from torch import nn
 from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import AppearanceFrames
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
-from cpfnet.stages.chain import Appearance, run_stages
+from cpfnet.stages.chain import Appearance, crop_foreground, run_stages
 from cpfnet.stages.foreground.network import ForegroundDiscriminator
 from cpfnet.training.conditional_gan import ConditionalGANTask
 from cpfnet.training.task import StepResult
@@ -60,10 +60,17 @@ class ForegroundTask(ConditionalGANTask):
                           poses=batch["pose"].to(self.device),
                           parsing=self.image(one_hot_parsing(batch["parsing"])) if teacher else None)
         target = self.image(extract_foreground(batch["image"], batch["parsing"]))
-        outputs = {"parsing": made["parsing"], "appearance": appearance, "target": target, "fake": made["foreground"]}
+        fake = crop_foreground(made, appearance)  # with a blend head: m * warped I_a + (1 - m) * x_fg
+        outputs = {"parsing": made["parsing"], "appearance": appearance, "target": target, "fake": fake}
         if made["flow"] is not None:
             outputs.update(flow=made["flow"], visibility=made["visibility"])
-        return StepResult(self.generator_losses(outputs), {}, outputs)
+        losses = self.generator_losses(outputs)
+        if made["blend"] is not None:
+            # The generated pixels alone are also pulled to the target, so what the photo hides is learnt
+            # even where the blend trusts the warp.
+            losses["l1_generated"] = section.loss.l1_weight * (made["foreground"] - target).abs().mean()
+            outputs["blend"] = made["blend"]
+        return StepResult(losses, {}, outputs)
 
     def conditions(self, outputs: dict) -> tuple[torch.Tensor, ...]:
         return outputs["appearance"], outputs["parsing"]
@@ -73,4 +80,6 @@ class ForegroundTask(ConditionalGANTask):
         columns = {"appearance": out["appearance"], "parsing": parsing_to_rgb(out["parsing"])}
         if "flow" in out:
             columns["flow"] = flow_to_rgb(out["flow"])
+        if "blend" in out:
+            columns["blend"] = out["blend"].expand(-1, 3, -1, -1) * 2 - 1
         return {**columns, "generated": out["fake"], "target": out["target"]}

@@ -22,7 +22,7 @@ from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import Clips
 from cpfnet.nn.perceptual import PerceptualLoss
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
-from cpfnet.stages.chain import Appearance, previous_frame, run_stages
+from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.stages.fusion.losses import fusion_loss
 from cpfnet.stages.weights import foreground_uses_flow
 from cpfnet.training.task import StepResult, Task
@@ -65,7 +65,8 @@ class FusionTask(Task):
                               self.pose_maps(batch["poses"].flatten(0, 1)),
                               poses=batch["poses"].flatten(0, 1).to(self.device),
                               parsing=self.image(one_hot_parsing(batch["parsings"].flatten(0, 1))) if teacher else None)
-        return made["foreground"].unflatten(0, (b, k)), made["parsing"].unflatten(0, (b, k))
+            foreground = crop_foreground(made, inputs.image)
+        return foreground.unflatten(0, (b, k)), made["parsing"].unflatten(0, (b, k))
 
     def generator_step(self, batch: dict) -> StepResult:
         """batch: Clips items (images, parsings, poses, backgrounds, boxes [B, K, ...], appearance_*)."""

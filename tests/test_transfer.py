@@ -269,3 +269,60 @@ def test_demo_writes_videos_previews_and_scores(runs, tmp_path, capsys):
 def test_shipped_weights_load():
     pipeline = TransferPipeline.from_checkpoints(None)
     assert pipeline.stages.runs.name == "default" and pipeline.use_flow and pipeline.stages.fusion is not None
+
+
+class _IdentityFlow(torch.nn.Module):
+    """A flow stage that says every pixel of frame i is the same pixel of I_a, visible."""
+
+    def forward(self, appearance_maps, pose_maps):
+        b, _, h, w = pose_maps.shape
+        visibility = torch.zeros(b, 3, h, w)
+        visibility[:, 0] = 1
+        return {"flow": identity_flow(b, h, w), "visibility": visibility}
+
+
+def _photo_case(frames: int = 3):
+    """`_random_case`'s target standing still, with its full-size photo (the background outside the person)."""
+    target, _, _ = _random_case()
+    rng = np.random.default_rng(3)
+    photo = target.background.copy()
+    mask = np.zeros(photo.shape[:2], bool)
+    mask[20:48, 34:54] = True
+    photo[mask] = rng.integers(0, 256, (int(mask.sum()), 3), dtype=np.uint8)
+    target = Target(target.image, target.parsing, target.pose, target.box, target.background, photo, mask)
+    return target, np.repeat(target.pose_in_photo[None], frames, axis=0)
+
+
+@pytest.mark.parametrize("use_fusion", [True, False])
+def test_the_pixel_path_gives_the_photo_back_when_nothing_moves(use_fusion):
+    """Identity flow, every pixel visible: the photo's own pixels, at full resolution, wherever its person is
+    pasted (the generated crop is never seen), and the background elsewhere."""
+    stages = _random_stages()
+    stages.flow = _IdentityFlow()
+    target, poses = _photo_case()
+    for out in TransferPipeline(stages, use_fusion=use_fusion).outputs(poses, target):
+        frame = out["frame"].astype(int)
+        photo, background = target.photo.astype(int), target.background.astype(int)
+        # Each pixel lies between the background and the photo (the mask only decides how much of each).
+        low, high = np.minimum(photo, background), np.maximum(photo, background)
+        assert ((frame >= low - 1) & (frame <= high + 1)).all()
+        assert np.abs(frame - background)[target.photo_mask].mean() > 5  # the person shows
+
+
+def test_the_pixel_path_is_sharper_than_the_crop():
+    """Without the pixel path the person is the 32 px crop upsampled; with it, the photo's own detail."""
+    stages = _random_stages()
+    stages.flow = _IdentityFlow()
+    target, poses = _photo_case(1)
+    with_pixels = next(TransferPipeline(stages, use_fusion=False).frames(poses, target)).astype(float)
+    without = next(TransferPipeline(stages, use_fusion=False, pixel_path=False).frames(poses, target)).astype(float)
+    inside = target.photo_mask
+
+    def detail(image):
+        return np.abs(np.diff(image, axis=1))[inside[:, 1:]].mean()
+    assert detail(with_pixels) > 2 * detail(without)
+
+
+def test_the_pixel_path_needs_a_flow_stage():
+    with pytest.raises(ValueError, match="needs a flow stage"):
+        TransferPipeline(_random_stages(use_flow=False), pixel_path=True)

@@ -1,5 +1,6 @@
 """End-point error and visibility accuracy of a trained flow stage on held-out synthetic pairs, against
-the zero-flow baseline (every pixel samples itself; visibility: background everywhere, the majority class).
+the zero-flow baseline (every pixel samples itself; visibility: background everywhere, the majority class)
+and the non-learned geometric part-wise flow of the two skeletons (cpfnet.body.limb_flow).
 
     python benchmarks/flow_heldout.py RUNS HELDOUT_DATA [--batch-size 16]
 
@@ -17,6 +18,7 @@ from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import FlowPairs
 from cpfnet.evaluation.structure_metrics import flow_scores
 from cpfnet.ops.warp import identity_flow
+from cpfnet.stages.flow.prior import geometric_prior, run_flow
 from cpfnet.stages.weights import load_stage
 
 
@@ -29,14 +31,17 @@ def main() -> None:
     networks, config = load_stage(args.runs, "flow", "cpu")
     size, sigma = config.data.size, config.data.pose_sigma
     pairs = FlowPairs(args.data, size=size)
-    totals = {"model": [0.0, 0, 0.0, 0], "zero flow": [0.0, 0, 0.0, 0]}
+    totals = {"model": [0.0, 0, 0.0, 0], "geometric flow": [0.0, 0, 0.0, 0], "zero flow": [0.0, 0, 0.0, 0]}
     with torch.inference_mode():
         for batch in DataLoader(pairs, batch_size=args.batch_size):
             maps = [render_pose_maps(batch[k], size, size, sigma) for k in ("appearance_pose", "pose")]
-            out = networks["flow"](*maps)
+            out = run_flow(networks["flow"], *maps, batch["appearance_pose"], batch["pose"])
+            geometric = geometric_prior(batch["appearance_pose"], batch["pose"], size)
             zero = identity_flow(len(maps[0]), size, size)
             background = torch.full_like(batch["visibility"], 2)
-            for name, flow, vis in (("model", out["flow"], out["visibility"]), ("zero flow", zero, background)):
+            for name, flow, vis in (("model", out["flow"], out["visibility"]),
+                                    ("geometric flow", geometric["flow"], geometric["visibility"].argmax(1)),
+                                    ("zero flow", zero, background)):
                 s = flow_scores(flow, batch["flow"], batch["visibility"], vis)
                 t = totals[name]
                 t[0] += s["epe"] * s["foreground_pixels"]

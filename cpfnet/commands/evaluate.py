@@ -65,6 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     real.add_argument("--out", required=True, metavar="REPORT.md", help="the report; the picture goes beside it (.png)")
     real.add_argument("--runs", nargs="*", default=[], metavar="RUNS", help="RUNS folders of `cpfnet train` to add as rows")
     real.add_argument("--no-shipped", action="store_true", help="leave out the weights shipped with cpfnet")
+    real.add_argument("--personalize", type=int, default=0, metavar="STEPS",
+                      help="also a row per configuration personalised on each photo for STEPS steps (default 0: none)")
     real.add_argument("--frames", type=int, default=60, help="frames per video (default 60)")
     real.add_argument("--every", type=int, default=3, metavar="K", help="take every K-th frame (default 3)")
     real.add_argument("--max-side", type=int, default=640, metavar="PX",
@@ -157,7 +159,9 @@ def _run_real(args: argparse.Namespace) -> int:
     if out.is_dir() or out.suffix.lower() == ".png":
         raise UserError(f"--out {out}: give a Markdown file name such as report.md (the picture goes beside it)")
     check_writable(out)
-    methods = real_methods(args.runs, shipped=not args.no_shipped, device=str(device))  # fails early on bad RUNS
+    if args.personalize < 0:
+        raise UserError(f"--personalize must be 0 or more, got {args.personalize}")
+    methods = real_methods(args.runs, shipped=not args.no_shipped, device=str(device), personalize=args.personalize)  # fails early on bad RUNS
     clips = [load_real_clip(v, args.frames, args.every, args.max_side) for v in args.videos]
     result = evaluate_real(clips, methods, args.window, args.window_stride, progress=not args.no_progress)
     write_real_report(result, out, clips[0].person_boxes, args.json)

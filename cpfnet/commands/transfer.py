@@ -24,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "was trained with use_flow: false")
     parser.add_argument("--no-fusion", action="store_true",
                         help="the ablation without the fusion network: the generated parsing is the mask")
+    parser.add_argument("--no-pixel-path", action="store_true",
+                        help="paste the generated crop upsampled instead of warping the photo's own pixels at full "
+                             "resolution (the paper's output; blurrier)")
+    parser.add_argument("--personalize", type=int, default=0, metavar="STEPS",
+                        help="first fine-tune the generator on the target photo for STEPS steps (about 1 s each "
+                             "at 128 px on a CPU core; default 0: off)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,15 +42,20 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--size {args.size}: use a multiple of 16, at least 32")
     if args.batch_size < 1:
         raise UserError(f"--batch-size {args.batch_size}: must be at least 1")
+    if args.personalize < 0:
+        raise UserError(f"--personalize {args.personalize}: give a number of steps, 0 or more")
     pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device), use_fusion=not args.no_fusion,
-                                                 batch_size=args.batch_size, size=args.size)
+                                                 batch_size=args.batch_size, size=args.size,
+                                                 pixel_path=False if args.no_pixel_path or args.no_flow else None)
+    if args.personalize and not pipeline.use_flow:
+        raise UserError("--personalize needs checkpoints whose foreground stage uses appearance flow")
     if args.no_flow and pipeline.use_flow:
         raise UserError("--no-flow: these checkpoints' foreground stage uses appearance flow; give --checkpoints "
                         "of a run trained with foreground.generator.use_flow: false")
     if not args.no_flow and not pipeline.use_flow:
         raise UserError("these checkpoints' foreground stage was trained without appearance flow; pass --no-flow")
     out, side = (None, args.out) if args.side_by_side else (args.out, None)
-    result = transfer_video(pipeline, args.source, args.target, out, side)
+    result = transfer_video(pipeline, args.source, args.target, out, side, personalize_steps=args.personalize)
     seconds = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
     print(f"wrote {result.path}: {result.num_frames} frames, {result.width}x{result.height}, {result.fps:g} fps, "
           f"{result.num_frames / result.seconds:.2f} frames/s overall ({seconds})")

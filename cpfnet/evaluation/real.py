@@ -36,11 +36,13 @@ GEOMETRIC = "Geometric warp (no networks)"
 @dataclass
 class RealMethod:
     """A row: `build()` -> a pipeline (`frames(poses, target)`); `size`: the target crop size it needs
-    (None: any, e.g. the floor and the geometric warp, which use only the full-size photo)."""
+    (None: any, e.g. the floor and the geometric warp, which use only the full-size photo). The time of
+    personalisation counts in the row's seconds per frame."""
 
     name: str
     build: Callable[[], object]
     size: int | None = None
+    personalize: int = 0  # steps of `TransferPipeline.personalized` on each video's photo first
 
 
 class PastedPhoto:
@@ -120,11 +122,12 @@ def evaluate_real(clips: list[RealClip], methods: list[RealMethod], window: int 
             key = (clip.name, method.size)
             if key not in targets:
                 targets[key] = target_from_image(clip.photo, method.size or 64)
+            run = pipeline.personalized(targets[key], method.personalize, progress) if method.personalize else pipeline
             frames = []
             bar = tqdm(total=len(clip.frames), desc=f"{method.name[:24]} {clip.name}", unit="frame",
                        disable=not progress, leave=False)
             with timings("transfer"), bar:
-                for frame in pipeline.frames(clip.poses, targets[key], 0):
+                for frame in run.frames(clip.poses, targets[key], 0):
                     frames.append(frame)
                     bar.update()
             frames = np.stack(frames)

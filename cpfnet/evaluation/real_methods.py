@@ -10,13 +10,21 @@ from cpfnet.transfer.models import DEFAULT_RUNS, load_trained_stages
 from cpfnet.transfer.pipeline import TransferPipeline
 
 
-def real_methods(runs: list[str | Path], shipped: bool = True, device: str = "cpu") -> list[RealMethod]:
+def real_methods(runs: list[str | Path], shipped: bool = True, device: str = "cpu",
+                 personalize: int = 0) -> list[RealMethod]:
     """Floor and geometric warp, then for the shipped weights (unless `shipped` is False) and each RUNS
-    folder the full CPF-Net pipeline."""
+    folder the full CPF-Net pipeline with the pixel path, without it (the paper's output), and with
+    `personalize` > 0 also personalised for that many steps."""
     methods = [RealMethod(FLOOR, PastedPhoto), RealMethod(GEOMETRIC, lambda: GeometricWarpPipeline(device))]
     folders = ([("shipped", DEFAULT_RUNS)] if shipped else []) + [(Path(r).name, Path(r)) for r in runs]
     for label, folder in folders:
         stages = load_trained_stages(folder, device)
-        methods.append(RealMethod(f"CPF-Net ({label}, {stages.size} px)",
-                                  lambda stages=stages: TransferPipeline(stages, device), stages.size))
+        name = f"CPF-Net ({label}, {stages.size} px"
+        if stages.use_flow:
+            methods.append(RealMethod(f"{name}, pixel path)", lambda s=stages: TransferPipeline(s, device), stages.size))
+            if personalize:
+                methods.append(RealMethod(f"{name}, pixel path, personalised {personalize})",
+                                          lambda s=stages: TransferPipeline(s, device), stages.size, personalize))
+        methods.append(RealMethod(f"{name}, no pixel path)",
+                                  lambda s=stages: TransferPipeline(s, device, pixel_path=False), stages.size))
     return methods

@@ -14,6 +14,7 @@ as they exist; only the poses [T, 18, 3] are held whole.
 
 from __future__ import annotations
 
+import copy
 from typing import Iterator
 
 import cv2
@@ -28,6 +29,7 @@ from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_ma
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.timing import Timings
 from cpfnet.transfer.models import TrainedStages, load_trained_stages
+from cpfnet.transfer.personalize import personalize
 from cpfnet.transfer.pixel_path import composite, crop_flow_to_photo, photo_tensors, sample_crop, warp_photo
 from cpfnet.transfer.target import Target
 
@@ -78,6 +80,14 @@ class TransferPipeline(FramePipeline):
     @classmethod
     def from_checkpoints(cls, runs=None, device: str = "cpu", use_fusion: bool = True, **kwargs) -> "TransferPipeline":
         return cls(load_trained_stages(runs, device, need_fusion=use_fusion), device, use_fusion, **kwargs)
+
+    def personalized(self, target: Target, steps: int, progress: bool = True) -> "TransferPipeline":
+        """This pipeline with its generator fine-tuned on `target` for `steps` steps (cpfnet.transfer.personalize);
+        this one is left as it is."""
+        tuned = copy.copy(self)
+        tuned.stages = personalize(self.stages, target, steps, device=self.device, progress=progress).stages
+        tuned.timings = Timings()
+        return tuned
 
     @property
     def use_flow(self) -> bool:

@@ -42,9 +42,11 @@ def _check_paths(source: Path, target: Path, outputs: list[Path]) -> None:
 
 
 def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str | Path, out: str | Path | None,
-                   side_by_side_out: str | Path | None = None, progress: bool = True) -> TransferResult:
+                   side_by_side_out: str | Path | None = None, progress: bool = True,
+                   personalize_steps: int = 0) -> TransferResult:
     """Make the person in `target` dance like the person in `source`.
 
+    `personalize_steps` > 0 first fine-tunes the generator on the target photo (`TransferPipeline.personalized`).
     Writes `out` (the result at the photo's size) and/or `side_by_side_out` (source | source skeleton |
     result), H.264 mp4 at the source's frame rate, in one pass. Nothing is left at either path if
     anything fails."""
@@ -55,6 +57,8 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
     _check_paths(source, target, outputs)
     started = time.perf_counter()
     person = prepare_target(target, pipeline.size)
+    if personalize_steps:
+        pipeline = pipeline.personalized(person, personalize_steps, progress)
     poses, fps, _ = prepare.pose_sequence(source, progress=progress)
     moved = retarget_poses(poses, person.pose_in_photo)
     with contextlib.ExitStack() as stack:

@@ -70,15 +70,6 @@ def test_fewshot_paper_scale_at_448():
     assert 83e6 < sum(p.numel() for p in g.parameters()) < 85e6
 
 
-@pytest.mark.slow
-def test_paper_scale_forward_at_448():
-    torch.manual_seed(0)
-    g = FewShotVid2VidGenerator(**asdict(FewShotVid2VidGeneratorConfig())).eval()
-    with torch.inference_mode():
-        out = g(*_inputs(1, 448, L=1))
-    assert torch.isfinite(out["frame"]).all() and out["frame"].abs().max() <= 1
-
-
 def test_warp_by_offset():
     image = torch.rand(1, 3, 8, 8)
     assert torch.allclose(warp_by_offset(image, torch.zeros(1, 2, 8, 8)), image, atol=1e-6)

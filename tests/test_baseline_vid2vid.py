@@ -149,18 +149,21 @@ def test_pipeline_makes_full_size_frames(stage, sequential_runs, synth_dataset):
 
 _SCRIPT = textwrap.dedent("""
     import os, sys
+    import torch.distributed as dist
     from safetensors.torch import save_file
     from cpfnet.configs.experiment import load_config
     from cpfnet.training.trainer import train
 
     data, runs, dump = sys.argv[1:4]
     rank = int(os.environ["RANK"])
+    dist.init_process_group("gloo")  # joined once: train() then leaves it to us, for both stages
     for stage in ("baseline-vid2vid", "baseline-fewshot-vid2vid"):
         config = load_config("tiny")
         config.stage(stage).schedule.steps = 2
         result = train(stage, config, data, runs, progress=False)
         save_file({f"{n}.{k}": v.contiguous() for n, m in result.networks.items() for k, v in m.state_dict().items()},
                   f"{dump}/{stage}-rank{rank}.safetensors")
+    dist.destroy_process_group()
 """)
 
 

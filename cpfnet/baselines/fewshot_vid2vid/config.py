@@ -1,15 +1,21 @@
-"""The config section of stage `baseline-fewshot-vid2vid` (`baseline_fewshot_vid2vid:` in a config YAML)."""
+"""The config section of stage `baseline-fewshot-vid2vid` (`baseline_fewshot_vid2vid:` in a config YAML) and its
+inference network (`build_networks`, vid2vid's)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from torch import nn
+
 from cpfnet.baselines.fewshot_vid2vid.losses import FewShotLossConfig
-from cpfnet.baselines.fewshot_vid2vid.network import FewShotVid2VidGeneratorConfig
+from cpfnet.baselines.fewshot_vid2vid.network import FewShotVid2VidGenerator, FewShotVid2VidGeneratorConfig
 from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminatorConfig
+from cpfnet.baselines.vid2vid.config import build_networks, validate_sequential
 from cpfnet.baselines.vid2vid.network import TemporalDiscriminatorConfig
+from cpfnet.configs.common import OptimizerConfig, Schedule
 from cpfnet.nn.perceptual import PerceptualConfig
-from cpfnet.training.config import OptimizerConfig, Schedule
+
+__all__ = ["FewShotVid2VidStageConfig", "build_networks"]
 
 
 @dataclass
@@ -30,3 +36,10 @@ class FewShotVid2VidStageConfig:
     clip_length: int = 4
     detach_previous: bool = True
     schedule: Schedule = field(default_factory=lambda: Schedule(2, 0, 10.0))
+
+    @staticmethod
+    def generator_class() -> type[nn.Module]:
+        return FewShotVid2VidGenerator
+
+    def validate(self, where: str = "baseline_fewshot_vid2vid") -> None:
+        validate_sequential(self, where)

@@ -35,9 +35,10 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from cpfnet.baselines.vid2vid.network import broadcast, warp_by_offset
+from cpfnet.baselines.vid2vid.network import warp_by_offset
 from cpfnet.body.pose_maps import POSE_CHANNELS
 from cpfnet.nn.blocks import ConvBlock, ResidualBlock, norm_layer
+from cpfnet.ops.batch import broadcast_batch as broadcast
 
 
 def _lrelu(x: torch.Tensor) -> torch.Tensor:

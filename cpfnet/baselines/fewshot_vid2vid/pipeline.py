@@ -7,4 +7,4 @@ from cpfnet.baselines.vid2vid.pipeline import Vid2VidPipeline
 
 
 class FewShotVid2VidPipeline(Vid2VidPipeline):
-    stage = "baseline-fewshot-vid2vid"
+    """Loads RUNS/baseline-fewshot-vid2vid (the registry names this class's stage)."""

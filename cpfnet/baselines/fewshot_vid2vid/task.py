@@ -7,13 +7,11 @@ from __future__ import annotations
 import torch
 
 from cpfnet.baselines.fewshot_vid2vid.losses import warp_loss
-from cpfnet.baselines.fewshot_vid2vid.network import FewShotVid2VidGenerator
 from cpfnet.baselines.vid2vid.task import Vid2VidTask
 
 
 class FewShotVid2VidTask(Vid2VidTask):
-    name = "baseline-fewshot-vid2vid"
-    generator_class = FewShotVid2VidGenerator
+    """Its generator comes from its section (`FewShotVid2VidStageConfig.generator_class`)."""
 
     def extra_losses(self, clip: dict, outputs: dict, appearance: torch.Tensor) -> dict[str, torch.Tensor]:
         weight = self.section.loss.reference_warp_weight

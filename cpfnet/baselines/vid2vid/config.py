@@ -1,15 +1,18 @@
-"""The config section of stage `baseline-vid2vid` (`baseline_vid2vid:` in a config YAML)."""
+"""The config section of stage `baseline-vid2vid` (`baseline_vid2vid:` in a config YAML) and its inference network."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+
+from torch import nn
 
 from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminatorConfig
 from cpfnet.baselines.vid2vid.losses import Vid2VidLossConfig
-from cpfnet.baselines.vid2vid.network import TemporalDiscriminatorConfig, Vid2VidGeneratorConfig, temporal_span
+from cpfnet.baselines.vid2vid.network import (TemporalDiscriminatorConfig, Vid2VidGenerator, Vid2VidGeneratorConfig,
+                                              temporal_span)
+from cpfnet.configs.common import OptimizerConfig, Schedule, check_at_least
 from cpfnet.errors import UserError
 from cpfnet.nn.perceptual import PerceptualConfig
-from cpfnet.training.config import OptimizerConfig, Schedule
 
 
 @dataclass
@@ -31,11 +34,23 @@ class Vid2VidStageConfig:
     detach_previous: bool = True
     schedule: Schedule = field(default_factory=lambda: Schedule(2, 0, 6.0))
 
+    @staticmethod
+    def generator_class() -> type[nn.Module]:
+        return Vid2VidGenerator
+
+    def validate(self, where: str = "baseline_vid2vid") -> None:
+        validate_sequential(self, where)
+
+
+def build_networks(section) -> dict[str, nn.Module]:
+    """{"generator": the section's generator}, freshly initialised (vid2vid's or few-shot vid2vid's)."""
+    return {"generator": section.generator_class()(**asdict(section.generator))}
+
 
 def validate_sequential(section, name: str) -> None:
     """Checks the types cannot express, shared with few-shot vid2vid's section."""
-    if section.generator.previous_frames < 1:
-        raise UserError(f"{name}.generator.previous_frames must be at least 1, got {section.generator.previous_frames}")
+    section.schedule.validate(f"{name}.schedule")
+    check_at_least(section.generator.previous_frames, 1, f"{name}.generator.previous_frames")
     d = section.temporal_discriminator
     if d.frames < 2 or d.temporal_scales < 1:
         raise UserError(f"{name}.temporal_discriminator needs frames >= 2 and temporal_scales >= 1, got "

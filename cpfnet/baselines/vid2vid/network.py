@@ -37,16 +37,8 @@ import torch.nn.functional as F
 from cpfnet.body.pose_maps import POSE_CHANNELS
 from cpfnet.nn.blocks import ConvBlock, ResidualBlock, UpConvBlock
 from cpfnet.nn.discriminator import MultiscalePatchDiscriminator
+from cpfnet.ops.batch import broadcast_batch as broadcast
 from cpfnet.ops.warp import flow_to_grid, identity_flow
-
-
-def broadcast(x: torch.Tensor, batch: int, name: str) -> torch.Tensor:
-    """x [1 or B, ...] -> [B, ...] (a single target photo serves a batch of frames)."""
-    if x.shape[0] == batch:
-        return x
-    if x.shape[0] == 1:
-        return x.expand(batch, *x.shape[1:])
-    raise ValueError(f"{name} has batch {x.shape[0]}, the pose maps {batch} (only batch 1 broadcasts)")
 
 
 def warp_by_offset(image: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:

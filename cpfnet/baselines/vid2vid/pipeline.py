@@ -13,7 +13,7 @@ flat in the video's length: one frame at a time, only the last L outputs and the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Iterator
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -22,6 +22,8 @@ from torch import nn
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import paste_back
+from cpfnet.stages.registry import pipeline_stage
+from cpfnet.stages.weights import load_stage
 from cpfnet.timing import Timings
 from cpfnet.transfer.pipeline import FramePipeline, follow_boxes
 from cpfnet.transfer.target import Target, photo_to_crop
@@ -35,8 +37,6 @@ class Vid2VidPipeline(FramePipeline):
     The generator paints the background from I_a, so it reproduces only the framing it was trained on.
     """
 
-    stage: ClassVar[str] = "baseline-vid2vid"
-
     def __init__(self, generator: nn.Module, size: int, pose_sigma: float, device: str | torch.device = "cpu",
                  follow_person: bool = True):
         self.generator = generator.to(device).eval().requires_grad_(False)
@@ -49,10 +49,9 @@ class Vid2VidPipeline(FramePipeline):
 
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", **kwargs) -> "Vid2VidPipeline":
-        """The generator of RUNS/STAGE (latest checkpoint) at the size it was trained at."""
-        from cpfnet.training.checkpoint import load_stage
-
-        networks, config = load_stage(runs, cls.stage, device, ["generator"])
+        """The generator of RUNS/STAGE (the registry's stage of this class; latest checkpoint) at the size it
+        was trained at."""
+        networks, config = load_stage(runs, pipeline_stage(cls).name, device)
         return cls(networks["generator"], config.data.size, config.data.pose_sigma, device, **kwargs)
 
     def boxes(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> np.ndarray:

@@ -23,11 +23,12 @@ from torch import nn
 
 from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminator
 from cpfnet.baselines.vid2vid.losses import temporal_discriminator_loss, temporal_generator_loss, warp_loss
-from cpfnet.baselines.vid2vid.network import TemporalDiscriminator, Vid2VidGenerator
+from cpfnet.baselines.vid2vid.network import TemporalDiscriminator
+from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import Clips
 from cpfnet.ops.warp import identity_flow
-from cpfnet.stages.foreground.task import ConditionalGANTask
-from cpfnet.training.config import Config
+from cpfnet.stages import registry
+from cpfnet.training.conditional_gan import ConditionalGANTask
 from cpfnet.training.task import StepResult, frozen
 from cpfnet.training.visuals import flow_to_rgb, pose_to_rgb
 
@@ -53,15 +54,12 @@ def generate_clip(generator: nn.Module, pose_maps: torch.Tensor, appearance: tor
 
 
 class Vid2VidTask(ConditionalGANTask):
-    name = "baseline-vid2vid"
     optimized = {"generator": ("generator",), "discriminator": ("discriminator", "temporal_discriminator")}
-    inference_networks = ("generator",)
-    generator_class: type[nn.Module] = Vid2VidGenerator
 
     @classmethod
     def build_networks(cls, config: Config) -> dict[str, nn.Module]:
-        section = config.stage(cls.name)
-        return {"generator": cls.generator_class(**asdict(section.generator)),
+        section = config.stage(registry.task_stage(cls).name)
+        return {**super().build_networks(config),
                 "discriminator": Pix2PixHDDiscriminator(**asdict(section.discriminator)),
                 "temporal_discriminator": TemporalDiscriminator(**asdict(section.temporal_discriminator))}
 

@@ -195,3 +195,54 @@ def test_torchrun_two_processes_hold_identical_weights(synth_dataset, tmp_path):
             assert all(torch.equal(saved[k], ranks[0][f"{net}.{k}"]) for k in saved)
         state = torch.load(checkpoint / "training_state.pt", weights_only=True)
         assert state["world_size"] == 2
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+
+
+def _one_line_error(capsys, *args):
+    code = main(list(args))
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_transfer_method_errors(sequential_runs, tmp_path, capsys):
+    common = ["transfer", "--source", str(tmp_path / "dance.mp4"), "--target", str(tmp_path / "me.jpg"), "--out",
+              str(tmp_path / "out.mp4")]
+    err = _one_line_error(capsys, *common, "--method", "fewshot-vid2vid", "--checkpoints", str(tmp_path))
+    assert "train the baseline-fewshot-vid2vid stage first: cpfnet train baseline-fewshot-vid2vid" in err
+    err = _one_line_error(capsys, *common, "--method", "vid2vid")
+    assert "needs --checkpoints" in err and "cpfnet train baseline-vid2vid" in err
+    err = _one_line_error(capsys, *common, "--method", "vid3vid", "--checkpoints", str(sequential_runs))
+    assert "unknown --method 'vid3vid'; known: cpfnet, pix2pixhd, vid2vid, fewshot-vid2vid" in err
+    assert "--no-fusion applies to --method cpfnet only" in _one_line_error(
+        capsys, *common, "--method", "vid2vid", "--checkpoints", str(sequential_runs), "--no-fusion")
+
+
+@pytest.mark.slow
+def test_transfer_method_writes_a_video(sequential_runs, tmp_path):
+    if not (REAL / "dance.mp4").is_file():
+        pytest.skip("../shared/real is absent")
+    from cpfnet.io.video import VideoWriter, iter_frames, probe
+
+    source = tmp_path / "short.mp4"
+    with VideoWriter(source, fps=16) as writer:
+        for frame in iter_frames(REAL / "dance.mp4", count=4):
+            writer.write(frame)
+    out = tmp_path / "fewshot.mp4"
+    assert main(["transfer", "--method", "fewshot-vid2vid", "--checkpoints", str(sequential_runs), "--source",
+                 str(source), "--target", str(REAL / "person.jpg"), "--out", str(out)]) == 0
+    info = probe(out)
+    assert info.num_frames == 4 and (info.width, info.height) == (750, 1102)
+
+
+def test_table_finds_both_rows(sequential_runs):
+    from cpfnet.evaluation.methods import ORDER, find_methods
+
+    methods, notes = find_methods([sequential_runs], follow_person=False)
+    names = [m.name for m in methods]
+    assert names == ["Photo pasted (floor)", "vid2vid", "Few-shot vid2vid"]
+    assert ORDER.index("vid2vid") < ORDER.index("Few-shot vid2vid") < ORDER.index("Ours")
+    pipeline = methods[2].build()
+    assert isinstance(pipeline, FewShotVid2VidPipeline) and not pipeline.follow_person

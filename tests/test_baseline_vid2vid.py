@@ -75,7 +75,7 @@ def test_loss_falls_on_a_fixed_batch(stage, synth_dataset, tmp_path):
     clips = Clips(synth_dataset, length=section.clip_length, size=64)
     batch = {k: clips[0][k][None] for k in ("images", "poses", "appearance_image", "appearance_pose")}
     totals = []
-    for _ in range(12):
+    for _ in range(16):
         generated = task.generator_step(batch)
         total = sum(generated.losses.values())
         task.optimizers["generator"].zero_grad()

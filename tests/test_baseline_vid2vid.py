@@ -141,7 +141,7 @@ def test_pipeline_makes_full_size_frames(stage, sequential_runs, synth_dataset):
     assert len(outs) == len(poses)
     assert all(o["frame"].shape == target.background.shape and o["frame"].dtype == np.uint8 for o in outs)
     assert outs[0]["mask"].shape == (1, 64, 64) and outs[0]["flow"].shape == (2, 64, 64)
-    assert set(pipeline.timer.seconds) == {"generator", "paste"}
+    assert set(pipeline.timings.seconds) == {"generator", "paste"}
     # Each frame depends on the earlier outputs: in the same box, pose 3 after outputs 0..2 and pose 3 as the
     # first frame (after copies of I_a) give different crops.
     fixed_box = PIPELINES[stage].from_checkpoints(sequential_runs, follow_person=False)

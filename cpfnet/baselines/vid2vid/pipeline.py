@@ -1,5 +1,5 @@
 """Transfer with the vid2vid baseline (IV-A2); few-shot vid2vid's pipeline is this one with its generator.
-The same interface as `cpfnet.transfer.TransferPipeline` (`frames`, `outputs`, `size`, `timer`).
+The same interface as `cpfnet.transfer.TransferPipeline` (`frames`, `outputs`, `size`, `timings`).
 
     source poses (photo pixels) --crop boxes--> crop-pixel poses --> pose maps
     frame by frame: x^t = G(s_pose^t, s_pose^{t-L..t-1}, x^{t-L..t-1}, I_a, s_pose(I_a))
@@ -21,12 +21,12 @@ from torch import nn
 
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
-from cpfnet.ops.crop import paste_back
+from cpfnet.ops.crop import follow_boxes, paste_back, photo_to_crop
 from cpfnet.stages.registry import pipeline_stage
 from cpfnet.stages.weights import load_stage
 from cpfnet.timing import Timings
-from cpfnet.transfer.pipeline import FramePipeline, follow_boxes
-from cpfnet.transfer.target import Target, photo_to_crop
+from cpfnet.transfer.pipeline import FramePipeline
+from cpfnet.transfer.target import Target
 
 
 class Vid2VidPipeline(FramePipeline):
@@ -45,7 +45,7 @@ class Vid2VidPipeline(FramePipeline):
         self.device = torch.device(device)
         self.follow_person = follow_person
         self.previous_frames = generator.previous_frames
-        self.timer = Timings()
+        self.timings = Timings()  # seconds per part: generator, paste
 
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", **kwargs) -> "Vid2VidPipeline":
@@ -76,12 +76,12 @@ class Vid2VidPipeline(FramePipeline):
         appearance_pose = self._pose_maps(resized.pose[None])
         frames, pose_history = [appearance] * self.previous_frames, [appearance_pose] * self.previous_frames
         for pose, box in zip(crop_poses, boxes):
-            with self.timer("generator"):
+            with self.timings("generator"):
                 maps = self._pose_maps(pose[None])
                 out = self.generator(maps, torch.stack(pose_history, dim=1), torch.stack(frames, dim=1), appearance,
                                      appearance_pose)
                 crop = out["frame"]
                 frames, pose_history = frames[1:] + [crop], pose_history[1:] + [maps]
-            with self.timer("paste"):
+            with self.timings("paste"):
                 frame = paste_back(target.background, tensor_to_image(crop[0]), box)
             yield {"frame": frame, "box": box, "crop": crop[0], "mask": out["mask"][0], "flow": out["flow"][0]}

@@ -18,7 +18,7 @@ from cpfnet.stages.weights import foreground_uses_flow, has_stage, load_stage, r
 
 def test_unknown_stage_lists_the_known_ones():
     with pytest.raises(UserError, match=r"unknown stage 'segmentation'; known: parsing, flow, foreground, fusion, "
-                                        r"baseline-pix2pixhd$"):
+                                        r"baseline-pix2pixhd, baseline-vid2vid, baseline-fewshot-vid2vid$"):
         registry.stage("segmentation")
 
 
@@ -31,13 +31,14 @@ def test_the_config_has_one_section_per_registered_stage():
 
 
 def test_each_stage_builds_exactly_its_inference_networks():
-    """The registry's `networks` are what `build` makes (no discriminator); the Task adds only that."""
+    """The registry's `networks` are what `build` makes (no discriminator); the Task adds only discriminators
+    (the sequential baselines have two, D_I and D_V)."""
     config = load_config("tiny")
     for entry in registry.STAGES.values():
         inference = entry.build(config.stage(entry.name))
         assert tuple(inference) == entry.networks and "discriminator" not in inference
         trained = entry.task_class().build_networks(config)
-        assert set(trained) - set(inference) <= {"discriminator"}
+        assert all(name.endswith("discriminator") for name in set(trained) - set(inference))
         assert registry.task_stage(entry.task_class()) is entry
         if entry.baseline:
             assert registry.pipeline_stage(entry.pipeline_class()) is entry and entry.method
@@ -56,7 +57,8 @@ def test_loading_without_a_trained_stage_says_how_to_train_it(tmp_path):
 # torch.distributed and DistributedDataParallel's module, so the check is on what comes only with training:
 # cpfnet.training (the DDP wrapping, trainer, checkpoint writing), the stages' Tasks and TensorBoard.
 _IMPORTS = ["cpfnet.transfer", "cpfnet.transfer.pipeline", "cpfnet.transfer.models", "cpfnet.transfer.video",
-            "cpfnet.baselines.pix2pixhd.pipeline", "cpfnet.evaluation.methods", "cpfnet.stages.weights"]
+            "cpfnet.baselines.pix2pixhd.pipeline", "cpfnet.baselines.vid2vid.pipeline",
+            "cpfnet.baselines.fewshot_vid2vid.pipeline", "cpfnet.evaluation.methods", "cpfnet.stages.weights"]
 _CHECK = textwrap.dedent("""
     import importlib, sys
     for name in sys.argv[1:]:

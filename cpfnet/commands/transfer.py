@@ -2,17 +2,23 @@
 
 Example: cpfnet transfer --source dance.mp4 --target me.jpg --out me_dancing.mp4 --side-by-side
 Without --checkpoints it uses the small weights shipped with cpfnet (trained on synthetic dancers).
+`--method NAME` runs a baseline of the paper's comparison (IV-A2) from RUNS/baseline-NAME instead.
 """
 
 from __future__ import annotations
 
 import argparse
 
+CPFNET = "cpfnet"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, help="the dance video")
     parser.add_argument("--target", required=True, help="a photo of the person who should dance")
     parser.add_argument("--out", required=True, help="the output .mp4 (written when complete)")
+    parser.add_argument("--method", default=CPFNET, metavar="NAME",
+                        help="cpfnet (default), or NAME of a baseline trained into RUNS with `cpfnet train "
+                             "baseline-NAME` (pix2pixhd, vid2vid, fewshot-vid2vid, ...; needs --checkpoints)")
     parser.add_argument("--checkpoints", metavar="RUNS", help="a RUNS folder of `cpfnet train` (default: shipped weights)")
     parser.add_argument("--size", type=int, help="crop size the stages run at (default: the size they were trained at)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
@@ -35,7 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
-    from cpfnet.transfer.pipeline import TransferPipeline
     from cpfnet.transfer.video import transfer_video
 
     if args.size is not None and (args.size < 32 or args.size % 16):
@@ -44,7 +49,51 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--batch-size {args.batch_size}: must be at least 1")
     if args.personalize < 0:
         raise UserError(f"--personalize {args.personalize}: give a number of steps, 0 or more")
-    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device), use_fusion=not args.no_fusion,
+    if args.method != CPFNET:
+        pipeline = _baseline(args, resolve_device(args.device))
+    else:
+        pipeline = _cpfnet(args, resolve_device(args.device))
+    out, side = (None, args.out) if args.side_by_side else (args.out, None)
+    result = transfer_video(pipeline, args.source, args.target, out, side, personalize_steps=args.personalize)
+    seconds = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
+    print(f"wrote {result.path}: {result.num_frames} frames, {result.width}x{result.height}, {result.fps:g} fps, "
+          f"{result.num_frames / result.seconds:.2f} frames/s overall ({seconds})")
+    return 0
+
+
+def methods() -> list[str]:
+    """--method's values: cpfnet and every baseline of the registry (stage baseline-NAME -> NAME)."""
+    from cpfnet.stages import registry
+
+    return [CPFNET, *(name.removeprefix("baseline-") for name in registry.BASELINES)]
+
+
+def _baseline(args: argparse.Namespace, device):
+    """The baseline's pipeline from RUNS/baseline-NAME (its crop box follows the dancer, as CPF-Net's)."""
+    from cpfnet.errors import UserError
+    from cpfnet.stages import registry
+    from cpfnet.stages.weights import require_checkpoint
+
+    if args.method not in methods():
+        raise UserError(f"unknown --method {args.method!r}; known: {', '.join(methods())}")
+    stage = f"baseline-{args.method}"
+    used = [flag for flag, on in (("--size", args.size is not None), ("--no-flow", args.no_flow),
+                                  ("--no-fusion", args.no_fusion), ("--no-pixel-path", args.no_pixel_path),
+                                  ("--personalize", args.personalize > 0)) if on]
+    if used:
+        raise UserError(f"{used[0]} applies to --method cpfnet only (a baseline runs at the size it was trained at)")
+    if args.checkpoints is None:
+        raise UserError(f"--method {args.method} needs --checkpoints RUNS with a trained {stage} stage "
+                        f"(cpfnet train {stage} --config NAME --data DIR --runs RUNS); no baseline weights ship")
+    require_checkpoint(args.checkpoints, stage, needed_by=f"--method {args.method}")
+    return registry.stage(stage).pipeline_class().from_checkpoints(args.checkpoints, device)
+
+
+def _cpfnet(args: argparse.Namespace, device):
+    from cpfnet.errors import UserError
+    from cpfnet.transfer.pipeline import TransferPipeline
+
+    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, device, use_fusion=not args.no_fusion,
                                                  batch_size=args.batch_size, size=args.size,
                                                  pixel_path=False if args.no_pixel_path or args.no_flow else None)
     if args.personalize and not pipeline.use_flow:
@@ -54,9 +103,4 @@ def run(args: argparse.Namespace) -> int:
                         "of a run trained with foreground.generator.use_flow: false")
     if not args.no_flow and not pipeline.use_flow:
         raise UserError("these checkpoints' foreground stage was trained without appearance flow; pass --no-flow")
-    out, side = (None, args.out) if args.side_by_side else (args.out, None)
-    result = transfer_video(pipeline, args.source, args.target, out, side, personalize_steps=args.personalize)
-    seconds = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
-    print(f"wrote {result.path}: {result.num_frames} frames, {result.width}x{result.height}, {result.fps:g} fps, "
-          f"{result.num_frames / result.seconds:.2f} frames/s overall ({seconds})")
-    return 0
+    return pipeline

@@ -18,7 +18,9 @@ from typing import Any, Callable
 
 from torch import nn
 
+from cpfnet.baselines.fewshot_vid2vid import config as fewshot_vid2vid
 from cpfnet.baselines.pix2pixhd import config as pix2pixhd
+from cpfnet.baselines.vid2vid import config as vid2vid
 from cpfnet.errors import UserError
 from cpfnet.stages.flow import config as flow
 from cpfnet.stages.foreground import config as foreground
@@ -69,6 +71,12 @@ _STAGES = (
     Stage("baseline-pix2pixhd", "baseline", pix2pixhd.BaselineStageConfig, pix2pixhd.build_networks, ("generator",),
           "cpfnet.baselines.pix2pixhd.task:Pix2PixHDTask",
           pipeline="cpfnet.baselines.pix2pixhd.pipeline:Pix2PixHDPipeline", method="pix2pixHD"),
+    Stage("baseline-vid2vid", "baseline_vid2vid", vid2vid.Vid2VidStageConfig, vid2vid.build_networks, ("generator",),
+          "cpfnet.baselines.vid2vid.task:Vid2VidTask",
+          pipeline="cpfnet.baselines.vid2vid.pipeline:Vid2VidPipeline", method="vid2vid"),
+    Stage("baseline-fewshot-vid2vid", "baseline_fewshot_vid2vid", fewshot_vid2vid.FewShotVid2VidStageConfig,
+          fewshot_vid2vid.build_networks, ("generator",), "cpfnet.baselines.fewshot_vid2vid.task:FewShotVid2VidTask",
+          pipeline="cpfnet.baselines.fewshot_vid2vid.pipeline:FewShotVid2VidPipeline", method="Few-shot vid2vid"),
 )
 STAGES: dict[str, Stage] = {s.name: s for s in _STAGES}
 CPF_STAGES = tuple(s.name for s in _STAGES if not s.baseline)  # the full model's, in training order

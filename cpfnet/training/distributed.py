@@ -31,6 +31,7 @@ class Context:
     local_rank: int = 0
     local_world_size: int = 1
     device: torch.device = torch.device("cpu")
+    owns_group: bool = False  # setup() joined the process group, so teardown() leaves it
 
     @property
     def distributed(self) -> bool:
@@ -55,13 +56,16 @@ def setup(device_name: str = "cpu") -> Context:
                             "with --nproc_per_node at most the number of GPUs")
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
-    if not dist.is_initialized():
+    # A caller that joined the group itself keeps it: train() can then run several times in one torchrun
+    # process (joining a second time after leaving hangs in the rendezvous).
+    owns = not dist.is_initialized()
+    if owns:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=rank, world_size=world_size)
-    return Context(rank, world_size, local_rank, local_world_size, device)
+    return Context(rank, world_size, local_rank, local_world_size, device, owns)
 
 
 def teardown(ctx: Context) -> None:
-    if ctx.distributed and dist.is_initialized():
+    if ctx.distributed and ctx.owns_group and dist.is_initialized():
         dist.destroy_process_group()
 
 

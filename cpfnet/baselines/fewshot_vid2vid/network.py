@@ -1,0 +1,388 @@
+"""few-shot vid2vid (Wang et al., NeurIPS 2019) as the paper adapts it (IV-A2): the appearance image I_a is
+the only example image (K = 1), its pose the example's semantic map.
+
+    x^t = m_p * x_r + (1 - m_p) * warp(x^{t-1}, w_p)        the previous frame, as vid2vid (L = 1 by default)
+    x_r = m_e * h^t + (1 - m_e) * warp(I_a, w_e)            the warped example ("warp_ref")
+    h^t = H(s_pose^t; theta_H = E(I_a, s_pose(I_a), s_pose^t))
+
+- H, the image synthesis network, is a SPADE generator (Park et al. 2019): from the example's encoded
+  bottleneck, SPADE residual blocks and 2x upsamplings, each block's normalisations modulated by
+  gamma, beta = 1x1 convs of a label embedding of s_pose^t (an encoder-decoder giving one feature map per
+  level), then conv and tanh.
+- E, the network weight generation module (few-shot vid2vid Sec. 3.2), makes the weights theta_H of those
+  modulation convs in the `n_adaptive_layers` finest blocks from the example. E_F, the example feature
+  extractor, encodes the example image and its pose map in two branches (stride-2 convs to the bottleneck,
+  then one conv per level narrowing to that level's width); each level's image features are pooled over the
+  pose branch's softmax regions: q_l [B, C_l, C_l], row c = the appearance seen through pose region c'.
+  E_P, one multi-layer perceptron per generated normalisation, maps each row of q to the gamma and beta
+  weights and bias of one output channel (scaled by 1/sqrt(fan-in), as a conv's initialisation).
+- E_A, the attention module over examples: keys from the examples' pose maps, the query from s_pose^t (conv
+  and `attention_downsample` stride-2 convs each); the softmax over all example positions of key . query
+  recombines E_F's features at that depth, so the weights come from the example parts that match the
+  current pose. few-shot vid2vid uses it only for K > 1; here `attention: true` also applies it to the one
+  example, where it moves the example's features to where the current pose needs them.
+- W, the flow network (few-shot vid2vid's and vid2vid's flow generator): (s_pose^t, the other frame's pose,
+  the other frame) -> offsets and a soft mask; one network serves the example and, for L = 1, the previous
+  frame (its input has the same shape then), as the released model does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from cpfnet.baselines.vid2vid.network import warp_by_offset
+from cpfnet.body.pose_maps import POSE_CHANNELS
+from cpfnet.nn.blocks import ConvBlock, ResidualBlock, norm_layer
+from cpfnet.ops.batch import broadcast_batch as broadcast
+
+
+def _lrelu(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, 0.2)
+
+
+class SPADE(nn.Module):
+    """Spatially-adaptive normalisation: norm(x) * (1 + gamma) + beta, gamma and beta 1x1 convs of the label
+    embedding. With `adaptive`, the convs' weights come per sample from the weight generator.
+
+    x [B, C, H, W], embedding [B, E, H, W], weights (adaptive only): (gamma_w [B, C, E], gamma_b [B, C],
+    beta_w [B, C, E], beta_b [B, C]) -> [B, C, H, W].
+    """
+
+    def __init__(self, channels: int, embedding_channels: int, adaptive: bool, norm: str = "instance"):
+        super().__init__()
+        self.norm = norm_layer(norm, channels)
+        if isinstance(self.norm, nn.BatchNorm2d):
+            self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.channels, self.embedding_channels, self.adaptive = channels, embedding_channels, adaptive
+        if not adaptive:
+            self.gamma = nn.Conv2d(embedding_channels, channels, 1)
+            self.beta = nn.Conv2d(embedding_channels, channels, 1)
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor, weights=None) -> torch.Tensor:
+        if self.adaptive:
+            if weights is None:
+                raise ValueError("this SPADE layer's weights are generated: pass them")
+            gamma_w, gamma_b, beta_w, beta_b = weights
+            gamma = torch.einsum("bce,behw->bchw", gamma_w, embedding) + gamma_b[..., None, None]
+            beta = torch.einsum("bce,behw->bchw", beta_w, embedding) + beta_b[..., None, None]
+        else:
+            gamma, beta = self.gamma(embedding), self.beta(embedding)
+        return self.norm(x) * (1 + gamma) + beta
+
+
+class SPADEResBlock(nn.Module):
+    """SPADE's residual block: x_s + conv(act(SPADE(conv(act(SPADE(x)))))), 3x3 convs through
+    min(fin, fout) channels, a SPADE-normalised 1x1 shortcut when fin != fout.
+
+    x [B, fin, H, W], embedding [B, E, H, W], weights: {"0", "1", "s"} generated SPADE weights (adaptive)
+    -> [B, fout, H, W].
+    """
+
+    def __init__(self, fin: int, fout: int, embedding_channels: int, adaptive: bool, norm: str = "instance"):
+        super().__init__()
+        middle = min(fin, fout)
+        self.norm_0 = SPADE(fin, embedding_channels, adaptive, norm)
+        self.conv_0 = nn.Conv2d(fin, middle, 3, padding=1)
+        self.norm_1 = SPADE(middle, embedding_channels, adaptive, norm)
+        self.conv_1 = nn.Conv2d(middle, fout, 3, padding=1)
+        self.learned_shortcut = fin != fout
+        if self.learned_shortcut:
+            self.norm_s = SPADE(fin, embedding_channels, adaptive, norm)
+            self.conv_s = nn.Conv2d(fin, fout, 1, bias=False)
+
+    def norms(self) -> dict[str, SPADE]:
+        out = {"0": self.norm_0, "1": self.norm_1}
+        if self.learned_shortcut:
+            out["s"] = self.norm_s
+        return out
+
+    def forward(self, x: torch.Tensor, embedding: torch.Tensor, weights: dict | None = None) -> torch.Tensor:
+        w = weights or {}
+        shortcut = self.conv_s(self.norm_s(x, embedding, w.get("s"))) if self.learned_shortcut else x
+        dx = self.conv_0(_lrelu(self.norm_0(x, embedding, w.get("0"))))
+        dx = self.conv_1(_lrelu(self.norm_1(dx, embedding, w.get("1"))))
+        return shortcut + dx
+
+
+class LabelEmbedding(nn.Module):
+    """Encoder-decoder from the pose maps to one feature map per level: [B, P, H, W] -> [e_0 .. e_n],
+    e_l [B, ch[l], H / 2**l, W / 2**l] (few-shot vid2vid's label embedding for SPADE)."""
+
+    def __init__(self, in_channels: int, ch: list[int], n_downsample: int):
+        super().__init__()
+        self.first = nn.Conv2d(in_channels, ch[0], 3, padding=1)
+        self.down = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 3, stride=2, padding=1) for i in range(n_downsample))
+        self.up = nn.ModuleList(nn.ConvTranspose2d(ch[i + 1], ch[i], 3, stride=2, padding=1, output_padding=1)
+                                for i in range(n_downsample))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = _lrelu(self.first(x))
+        for down in self.down:
+            x = _lrelu(down(x))
+        levels = [x]
+        for up in reversed(self.up):
+            levels.append(_lrelu(up(levels[-1])))
+        return levels[::-1]
+
+
+class ExampleAttention(nn.Module):
+    """E_A: soft correspondence from the current pose to the examples' positions.
+
+    `attend(features [B*K, C, h, w], weights)` recombines example features for the current frame with the
+    weights from `weights(pose_maps [B, P, H, W], example_pose_maps [B*K, P, H, W], K)`: [B, K*h*w, h*w],
+    each column a softmax over the K examples' positions.
+    """
+
+    def __init__(self, pose_channels: int, ch: list[int], n_downsample: int, norm: str):
+        super().__init__()
+
+        def tower() -> nn.Sequential:
+            return nn.Sequential(ConvBlock(pose_channels, ch[0], 3, norm=norm, act="lrelu"),
+                                 *[ConvBlock(ch[i], ch[i + 1], 3, stride=2, norm=norm, act="lrelu",
+                                             padding_mode="zeros") for i in range(n_downsample)])
+
+        self.key, self.query = tower(), tower()
+
+    def weights(self, pose_maps: torch.Tensor, example_pose_maps: torch.Tensor, k: int) -> torch.Tensor:
+        query = self.query(pose_maps)  # [B, C, h, w]
+        key = self.key(example_pose_maps)  # [B*K, C, h, w]
+        b, c, h, w = query.shape
+        key = key.reshape(b, k, c, h * w).permute(0, 1, 3, 2).reshape(b, k * h * w, c)
+        energy = torch.bmm(key, query.reshape(b, c, h * w)) / math.sqrt(c)
+        return energy.softmax(dim=1)
+
+    @staticmethod
+    def attend(features: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
+        bk, c, h, w = features.shape
+        b = attention.shape[0]
+        k = bk // b
+        flat = features.reshape(b, k, c, h * w).permute(0, 2, 1, 3).reshape(b, c, k * h * w)
+        return torch.bmm(flat, attention).reshape(b, c, h, w)
+
+
+class WeightGenerator(nn.Module):
+    """E_P for one SPADE layer: example features q [B, C, D] (one row per output channel) -> (gamma_w [B, C, E],
+    gamma_b [B, C], beta_w [B, C, E], beta_b [B, C])."""
+
+    def __init__(self, descriptor: int, embedding_channels: int, n_fc_layers: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = descriptor
+        for _ in range(n_fc_layers):
+            layers += [nn.Linear(width, descriptor), nn.LeakyReLU(0.2)]
+            width = descriptor
+        layers.append(nn.Linear(width, 2 * (embedding_channels + 1)))
+        self.mlp = nn.Sequential(*layers)
+        self.embedding_channels = embedding_channels
+        self.scale = 1 / math.sqrt(embedding_channels)
+
+    def forward(self, q: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.mlp(q)
+        e = self.embedding_channels
+        return (out[..., :e] * self.scale, out[..., e], out[..., e + 1:2 * e + 1] * self.scale, out[..., 2 * e + 1])
+
+
+class FlowGenerator(nn.Module):
+    """W: (pose maps of frame t, the other frame's pose maps and image, concatenated [B, in, H, W]) ->
+    (offsets [B, 2, H, W] into the other frame, mask [B, 1, H, W] in [0, 1], 1 = keep the synthesised frame).
+    Stride-2 convs, residual blocks, nearest upsampling + convs; offsets x `multiplier`."""
+
+    def __init__(self, in_channels: int, ngf: int, n_downsample: int, n_blocks: int, norm: str, multiplier: float):
+        super().__init__()
+        ch = [min(1024, ngf * 2 ** i) for i in range(n_downsample + 1)]
+        self.factor = 2 ** n_downsample
+        self.multiplier = multiplier
+        layers: list[nn.Module] = [ConvBlock(in_channels, ch[0], 3, norm=norm, act="lrelu")]
+        layers += [ConvBlock(ch[i], ch[i + 1], 3, stride=2, norm=norm, act="lrelu", padding_mode="zeros")
+                   for i in range(n_downsample)]
+        layers += [ResidualBlock(ch[-1], norm=norm) for _ in range(n_blocks)]
+        for i in reversed(range(n_downsample)):
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), ConvBlock(ch[i + 1], ch[i], 3, norm=norm, act="lrelu")]
+        self.body = nn.Sequential(*layers)
+        self.flow = nn.Conv2d(ch[0], 2, 3, padding=1)
+        self.mask = nn.Conv2d(ch[0], 1, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.body(x)
+        return self.flow(features) * self.multiplier, torch.sigmoid(self.mask(features))
+
+
+@dataclass
+class FewShotVid2VidGeneratorConfig:
+    """Mirrors FewShotVid2VidGenerator; the defaults are the released pose model's (ngf 32, 5 downsamplings,
+    widths capped at 1024, 4 adaptive layers, 2 fc layers, attention after 2 downsamplings, n_frames_G 2:
+    L = 1, flow network nff 32 with 3 downsamplings and 6 blocks, offsets x 20, example warping on)."""
+
+    pose_channels: int = POSE_CHANNELS
+    previous_frames: int = 1
+    ngf: int = 32
+    n_downsample: int = 5
+    n_adaptive_layers: int = 4
+    n_fc_layers: int = 2
+    attention: bool = True
+    attention_downsample: int = 2
+    warp_reference: bool = True
+    flow_ngf: int = 32
+    flow_downsample: int = 3
+    flow_blocks: int = 6
+    flow_multiplier: float = 20.0
+    norm: str = "instance"
+
+
+class FewShotVid2VidGenerator(nn.Module):
+    """One step of the few-shot vid2vid generator.
+
+    (pose_maps [B, P, H, W] frame t, previous_pose_maps [B, L, P, H, W] and previous [B, L, 3, H, W] the
+    generated frames t-L..t-1 oldest first, appearance: the example(s) [B or 1, 3, H, W] or [B or 1, K, 3, H, W],
+    appearance_pose_maps: their pose maps [B or 1, (K,) P, H, W]) -> {"frame" x^t, "hallucinated" h^t,
+    "reference_warped", "warped" (the previous frame warped): [B, 3, H, W] in [-1, 1]; "reference_flow",
+    "flow" [B, 2, H, W] pixel offsets; "reference_mask", "mask" [B, 1, H, W], 1 = the synthesised image}.
+    H and W must be multiples of 2**n_downsample (and of 2**flow_downsample).
+    """
+
+    uses_appearance_pose = True
+
+    def __init__(self, pose_channels: int = POSE_CHANNELS, previous_frames: int = 1, ngf: int = 32,
+                 n_downsample: int = 5, n_adaptive_layers: int = 4, n_fc_layers: int = 2, attention: bool = True,
+                 attention_downsample: int = 2, warp_reference: bool = True, flow_ngf: int = 32,
+                 flow_downsample: int = 3, flow_blocks: int = 6, flow_multiplier: float = 20.0,
+                 norm: str = "instance"):
+        super().__init__()
+        if previous_frames < 1:
+            raise ValueError(f"few-shot vid2vid needs at least 1 previous frame, got {previous_frames}")
+        if not 0 <= n_adaptive_layers <= n_downsample + 1:
+            raise ValueError(f"n_adaptive_layers must be 0..{n_downsample + 1}, got {n_adaptive_layers}")
+        if attention and not 1 <= attention_downsample <= n_downsample:
+            raise ValueError(f"attention_downsample must be 1..{n_downsample}, got {attention_downsample}")
+        self.pose_channels = pose_channels
+        self.previous_frames = previous_frames
+        self.n_downsample = n_downsample
+        self.n_adaptive_layers = n_adaptive_layers
+        self.attention_downsample = attention_downsample
+        self.warp_reference = warp_reference
+        self.factor = 2 ** max(n_downsample, flow_downsample)
+        top = min(1024, ngf * 2 ** n_downsample)
+        ch = [min(top, ngf * 2 ** i) for i in range(n_downsample + 2)]
+        self.ch = ch
+
+        # E_F: two branches to the bottleneck, then one narrowing conv per level (at the bottleneck's size).
+        self.image_first = ConvBlock(3, ch[0], 3, norm=norm, act="lrelu")
+        self.pose_first = ConvBlock(pose_channels, ch[0], 3, norm=norm, act="lrelu")
+        self.image_down = nn.ModuleList(ConvBlock(ch[i], ch[i + 1], 3, stride=2, norm=norm, act="lrelu",
+                                                  padding_mode="zeros") for i in range(n_downsample))
+        self.pose_down = nn.ModuleList(ConvBlock(ch[i], ch[i + 1], 3, stride=2, norm=norm, act="lrelu",
+                                                 padding_mode="zeros") for i in range(n_downsample))
+        self.image_levels = nn.ModuleList(ConvBlock(ch[i + 1], ch[i], 3, norm=norm, act="lrelu")
+                                          for i in range(n_downsample))
+        self.pose_levels = nn.ModuleList(ConvBlock(ch[i + 1], ch[i], 3, norm=norm, act="lrelu")
+                                         for i in range(n_downsample))
+        # E_A
+        self.attention = ExampleAttention(pose_channels, ch, attention_downsample, norm) if attention else None
+        # E_P: block i (ch[i+1] -> ch[i]) has norm_0 and norm_s on ch[i+1] channels (rows of q_{i+1}) and
+        # norm_1 on ch[i] (rows of q_i); the embedding at level i has ch[i] channels.
+        self.weight_generators = nn.ModuleList()
+        for i in range(n_adaptive_layers):
+            gens = {"0": WeightGenerator(ch[i + 1], ch[i], n_fc_layers), "1": WeightGenerator(ch[i], ch[i], n_fc_layers)}
+            if ch[i + 1] != ch[i]:
+                gens["s"] = WeightGenerator(ch[i + 1], ch[i], n_fc_layers)
+            self.weight_generators.append(nn.ModuleDict(gens))
+        # H
+        self.label_embedding = LabelEmbedding(pose_channels, ch, n_downsample)
+        self.blocks = nn.ModuleList(SPADEResBlock(ch[i + 1], ch[i], ch[i], i < n_adaptive_layers, norm)
+                                    for i in range(n_downsample + 1))
+        self.image_head = nn.Conv2d(ch[0], 3, 3, padding=1)
+        # W
+        flow_in = pose_channels * (previous_frames + 1) + 3 * previous_frames
+        self.previous_flow = FlowGenerator(flow_in, flow_ngf, flow_downsample, flow_blocks, norm, flow_multiplier)
+        self.reference_flow = None
+        if warp_reference and previous_frames != 1:  # for L = 1 the previous frame's network serves the example
+            self.reference_flow = FlowGenerator(2 * pose_channels + 3, flow_ngf, flow_downsample, flow_blocks, norm,
+                                                flow_multiplier)
+
+    def _reference_flow(self) -> FlowGenerator:
+        return self.reference_flow if self.reference_flow is not None else self.previous_flow
+
+    def encode_example(self, examples: torch.Tensor, example_pose_maps: torch.Tensor,
+                       pose_maps: torch.Tensor) -> dict:
+        """E_F (with E_A) and E_P: examples [B, K, 3, H, W], example_pose_maps [B, K, P, H, W], the current
+        pose maps [B, P, H, W] -> {"bottleneck" [B, ch[n], h, w] (H's input), "weights" per adaptive block,
+        "attention" [B, K*h_a*w_a, h_a*w_a] or None, "index" [B] the example to warp}."""
+        b, k = examples.shape[:2]
+        x = self.image_first(examples.flatten(0, 1))
+        y = self.pose_first(example_pose_maps.flatten(0, 1))
+        attention = None
+        for i in range(self.n_downsample):
+            x, y = self.image_down[i](x), self.pose_down[i](y)
+            if self.attention is not None and i == self.attention_downsample - 1:
+                attention = self.attention.weights(pose_maps, example_pose_maps.flatten(0, 1), k)
+                x, y = self.attention.attend(x, attention), self.attention.attend(y, attention)
+        if attention is None and k > 1:  # without attention the examples' features are averaged
+            x = x.unflatten(0, (b, k)).mean(1)
+            y = y.unflatten(0, (b, k)).mean(1)
+        bottleneck = x
+        images, poses = [x], [y]
+        for i in reversed(range(self.n_downsample)):
+            images.append(self.image_levels[i](images[-1]))
+            poses.append(self.pose_levels[i](poses[-1]))
+        images, poses = images[::-1], poses[::-1]  # level l: ch[l] channels
+        q = []
+        for f, g in zip(images, poses):  # q_l[b, c, c'] = mean over positions of f_c * softmax_c'(g)
+            q.append(torch.einsum("bcp,bdp->bcd", f.flatten(2), g.flatten(2).softmax(dim=1)) / f[0, 0].numel())
+        weights = [{name: gen(q[i + 1] if name in ("0", "s") else q[i]) for name, gen in gens.items()}
+                   for i, gens in enumerate(self.weight_generators)]
+        index = torch.zeros(b, dtype=torch.long, device=examples.device)
+        if attention is not None and k > 1:  # warp the example the attention draws on most
+            index = attention.reshape(b, k, -1).sum(2).argmax(1)
+        return {"bottleneck": bottleneck, "weights": weights, "attention": attention, "index": index}
+
+    def forward(self, pose_maps: torch.Tensor, previous_pose_maps: torch.Tensor, previous: torch.Tensor,
+                appearance: torch.Tensor, appearance_pose_maps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        b, c, h, w = pose_maps.shape
+        if c != self.pose_channels:
+            raise ValueError(f"expected {self.pose_channels} pose channels, got {c}")
+        if h % self.factor or w % self.factor:
+            raise ValueError(f"input size {h}x{w} must be a multiple of {self.factor}")
+        L = self.previous_frames
+        if previous is None or previous.shape[1:] != (L, 3, h, w):
+            raise ValueError(f"previous must be [B, {L}, 3, {h}, {w}], got {None if previous is None else tuple(previous.shape)}")
+        if previous_pose_maps is None or previous_pose_maps.shape[1:] != (L, c, h, w):
+            raise ValueError(f"previous_pose_maps must be [B, {L}, {c}, {h}, {w}]")
+        if appearance_pose_maps is None:
+            raise ValueError("few-shot vid2vid needs the example's pose maps (appearance_pose_maps)")
+        examples = appearance if appearance.ndim == 5 else appearance[:, None]
+        example_poses = appearance_pose_maps if appearance_pose_maps.ndim == 5 else appearance_pose_maps[:, None]
+        if examples.shape[2:] != (3, h, w) or example_poses.shape[:2] != examples.shape[:2] or \
+                example_poses.shape[2:] != (c, h, w):
+            raise ValueError(f"appearance [B, (K,) 3, {h}, {w}] and appearance_pose_maps [B, (K,) {c}, {h}, {w}] "
+                             f"must agree, got {tuple(appearance.shape)} and {tuple(appearance_pose_maps.shape)}")
+        examples, example_poses = broadcast(examples, b, "appearance"), broadcast(example_poses, b, "appearance_pose_maps")
+        previous, previous_pose_maps = broadcast(previous, b, "previous"), broadcast(previous_pose_maps, b, "previous_pose_maps")
+
+        encoded = self.encode_example(examples, example_poses, pose_maps)
+        embedding = self.label_embedding(pose_maps)
+        x = encoded["bottleneck"]
+        for i in reversed(range(self.n_downsample + 1)):
+            x = self.blocks[i](x, embedding[i], encoded["weights"][i] if i < self.n_adaptive_layers else None)
+            if i:
+                x = F.interpolate(x, scale_factor=2, mode="nearest")
+        hallucinated = torch.tanh(self.image_head(_lrelu(x)))
+        out = {"hallucinated": hallucinated}
+        frame = hallucinated
+        if self.warp_reference:
+            pick = encoded["index"].view(b, 1, 1, 1, 1)
+            example = examples.gather(1, pick.expand(b, 1, *examples.shape[2:]))[:, 0]
+            example_pose = example_poses.gather(1, pick.expand(b, 1, *example_poses.shape[2:]))[:, 0]
+            flow, mask = self._reference_flow()(torch.cat([pose_maps, example_pose, example], dim=1))
+            warped = warp_by_offset(example, flow)
+            frame = mask * frame + (1 - mask) * warped
+            out.update(reference_flow=flow, reference_mask=mask, reference_warped=warped)
+        flow, mask = self.previous_flow(torch.cat([pose_maps, previous_pose_maps.flatten(1, 2), previous.flatten(1, 2)], dim=1))
+        warped = warp_by_offset(previous[:, -1], flow)
+        frame = mask * frame + (1 - mask) * warped
+        out.update(frame=frame, flow=flow, mask=mask, warped=warped)
+        return out

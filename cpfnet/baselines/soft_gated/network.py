@@ -122,9 +122,10 @@ class GeometricMatcher(nn.Module):
         self.affine_features = _MatchFeatures(num_labels, channels, norm)
         self.tps_features = _MatchFeatures(num_labels, channels, norm)
         self.affine_regressor = _Regressor(cells * cells, torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]), norm)
-        control = control_points(tps_grid)
-        self.register_buffer("control", control, persistent=False)
-        self.register_buffer("system_inverse", tps_system_inverse(control.double()).float(), persistent=False)
+        # Computed on the CPU even when the module is built on another (or the meta) device; .to() moves them.
+        control = control_points(tps_grid, device="cpu", dtype=torch.float64)
+        self.register_buffer("control", control.float(), persistent=False)
+        self.register_buffer("system_inverse", tps_system_inverse(control).float(), persistent=False)
         self.tps_regressor = _Regressor(cells * cells, control, norm)
 
     def _resize(self, x: torch.Tensor) -> torch.Tensor:

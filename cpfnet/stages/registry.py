@@ -18,7 +18,9 @@ from typing import Any, Callable
 
 from torch import nn
 
+from cpfnet.baselines.lwg import config as lwg
 from cpfnet.baselines.pix2pixhd import config as pix2pixhd
+from cpfnet.baselines.soft_gated import config as soft_gated
 from cpfnet.errors import UserError
 from cpfnet.stages.flow import config as flow
 from cpfnet.stages.foreground import config as foreground
@@ -69,6 +71,12 @@ _STAGES = (
     Stage("baseline-pix2pixhd", "baseline", pix2pixhd.BaselineStageConfig, pix2pixhd.build_networks, ("generator",),
           "cpfnet.baselines.pix2pixhd.task:Pix2PixHDTask",
           pipeline="cpfnet.baselines.pix2pixhd.pipeline:Pix2PixHDPipeline", method="pix2pixHD"),
+    Stage("baseline-soft-gated", "soft_gated", soft_gated.SoftGatedStageConfig, soft_gated.build_networks,
+          ("parser", "matcher", "generator"), "cpfnet.baselines.soft_gated.task:SoftGatedTask",
+          pipeline="cpfnet.baselines.soft_gated.pipeline:SoftGatedPipeline", method="Soft-Gated Warping-GAN"),
+    Stage("baseline-lwg", "lwg", lwg.LiquidWarpingStageConfig, lwg.build_networks, ("generator",),
+          "cpfnet.baselines.lwg.task:LiquidWarpingTask",
+          pipeline="cpfnet.baselines.lwg.pipeline:LiquidWarpingPipeline", method="Liquid Warping GAN"),
 )
 STAGES: dict[str, Stage] = {s.name: s for s in _STAGES}
 CPF_STAGES = tuple(s.name for s in _STAGES if not s.baseline)  # the full model's, in training order

@@ -32,12 +32,11 @@ from cpfnet.errors import UserError
 from cpfnet.ops.crop import paste_back
 from cpfnet.ops.foreground import person_mask
 from cpfnet.stages.flow.losses import BACKGROUND
+from cpfnet.stages.registry import pipeline_stage
+from cpfnet.stages.weights import has_stage, load_stage
 from cpfnet.timing import Timings
 from cpfnet.transfer.pipeline import FramePipeline, follow_boxes
 from cpfnet.transfer.target import Target, photo_to_crop
-
-STAGE = "baseline-lwg"
-
 
 def load_flows(path: str | Path, size: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """An .npz of per-frame transformation flows -> [(flow [2, S, S] float32, visibility [S, S] uint8)].
@@ -85,22 +84,19 @@ class LiquidWarpingPipeline(FramePipeline):
                          **kwargs) -> "LiquidWarpingPipeline":
         """RUNS/baseline-lwg's generator and RUNS/flow's network (the source of T). `need_flow_stage=False`
         loads without RUNS/flow when there is none: every `outputs` call must then be given `flows`."""
-        from cpfnet.training.checkpoint import latest_checkpoint, load_stage
-
-        networks, config = load_stage(runs, STAGE, device, ["generator"])
+        networks, config = load_stage(runs, pipeline_stage(cls).name, device)
         flow_network = None
-        if need_flow_stage or latest_checkpoint(Path(runs) / "flow") is not None:
-            if latest_checkpoint(Path(runs) / "flow") is None:
+        if need_flow_stage or has_stage(runs, "flow"):
+            if not has_stage(runs, "flow"):
                 raise UserError(f"{Path(runs) / 'flow'} has no checkpoint: baseline-lwg takes its transformation "
                                 f"flow from the flow stage (cpfnet train flow --config NAME --data DIR --runs {runs}), "
                                 "or give a fitted body's flows")
-            flows, flow_config = load_stage(runs, "flow", device, ["flow"])
+            flows, flow_config = load_stage(runs, "flow", device)
             if (flow_config.data.size, flow_config.data.pose_sigma) != (config.data.size, config.data.pose_sigma):
                 raise UserError(f"{runs}: the flow stage was trained at size {flow_config.data.size}, baseline-lwg "
                                 f"at {config.data.size}; train both with one config")
             flow_network = flows["flow"]
-        section = config.stage(STAGE)
-        return cls(networks["generator"], config.data.size, config.data.pose_sigma, section.background_margin,
+        return cls(networks["generator"], config.data.size, config.data.pose_sigma, config.lwg.background_margin,
                    flow_network, device, **kwargs)
 
     def boxes(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> np.ndarray:

@@ -21,23 +21,16 @@ from torch import nn
 
 from cpfnet.baselines.lwg.inputs import margin_pixels, source_inputs, transfer_input
 from cpfnet.baselines.lwg.losses import liquid_warping_generator_loss
-from cpfnet.baselines.lwg.network import LiquidWarpingDiscriminator, LiquidWarpingGenerator, compose
+from cpfnet.baselines.lwg.network import LiquidWarpingDiscriminator, compose
+from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import AppearanceFrames
 from cpfnet.errors import UserError
 from cpfnet.ops.foreground import person_mask
 from cpfnet.stages.flow.losses import BACKGROUND  # the visibility label of background pixels
-from cpfnet.stages.foreground.task import ConditionalGANTask
+from cpfnet.training.conditional_gan import ConditionalGANTask
 from cpfnet.training.task import StepResult, frozen
 from cpfnet.training.visuals import flow_to_rgb, pose_to_rgb
 
-STAGE = "baseline-lwg"
-FLOW_SOURCES = ("predicted", "ground_truth")
-
-
-def build_networks(section) -> dict[str, nn.Module]:
-    """The trained networks of a `baseline_lwg:` section, freshly initialised."""
-    return {"generator": LiquidWarpingGenerator(**asdict(section.generator)),
-            "discriminator": LiquidWarpingDiscriminator(**asdict(section.discriminator))}
 
 
 class FramesWithFlow(AppearanceFrames):
@@ -60,17 +53,16 @@ class FramesWithFlow(AppearanceFrames):
 
 
 class LiquidWarpingTask(ConditionalGANTask):
-    name = STAGE
     optimized = {"generator": ("generator",), "discriminator": ("discriminator",)}
-    inference_networks = ("generator",)
 
     @classmethod
-    def build_networks(cls, config) -> dict[str, nn.Module]:
-        return build_networks(config.stage(cls.name))
+    def build_networks(cls, config: Config) -> dict[str, nn.Module]:
+        return {**super().build_networks(config),
+                "discriminator": LiquidWarpingDiscriminator(**asdict(config.lwg.discriminator))}
 
     @classmethod
-    def requirements(cls, config, runs: Path) -> list[str]:
-        return ["flow"] if config.stage(cls.name).flow_source == "predicted" else []
+    def requirements(cls, config: Config, runs: Path) -> list[str]:
+        return ["flow"] if config.lwg.flow_source == "predicted" else []
 
     def dataset(self, data: Path) -> AppearanceFrames:
         if self.section.flow_source == "ground_truth":

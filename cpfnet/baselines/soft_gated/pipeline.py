@@ -22,12 +22,11 @@ from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import paste_back
 from cpfnet.ops.foreground import one_hot_parsing
+from cpfnet.stages.registry import pipeline_stage
+from cpfnet.stages.weights import load_stage
 from cpfnet.timing import Timings
 from cpfnet.transfer.pipeline import FramePipeline, follow_boxes
 from cpfnet.transfer.target import Target, photo_to_crop
-
-STAGE = "baseline-soft-gated"
-
 
 class SoftGatedPipeline(FramePipeline):
     """Make the target person dance the source's poses with Soft-Gated Warping-GAN.
@@ -49,9 +48,7 @@ class SoftGatedPipeline(FramePipeline):
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", **kwargs) -> "SoftGatedPipeline":
         """The networks of RUNS/baseline-soft-gated (latest checkpoint) at the size they were trained at."""
-        from cpfnet.training.checkpoint import load_stage
-
-        networks, config = load_stage(runs, STAGE, device, ["parser", "matcher", "generator"])
+        networks, config = load_stage(runs, pipeline_stage(cls).name, device)
         return cls(networks["parser"], networks["matcher"], networks["generator"], config.data.size,
                    config.data.pose_sigma, device, **kwargs)
 

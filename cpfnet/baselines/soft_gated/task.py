@@ -23,35 +23,24 @@ import torch
 from torch import nn
 
 from cpfnet.baselines.soft_gated.losses import matcher_loss, soft_gated_generator_loss
-from cpfnet.baselines.soft_gated.network import GeometricMatcher, SoftGatedDiscriminator, SoftGatedGenerator
+from cpfnet.baselines.soft_gated.network import SoftGatedDiscriminator
+from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import AppearanceFrames
 from cpfnet.ops.foreground import one_hot_parsing
 from cpfnet.ops.warp import warp
-from cpfnet.stages.foreground.task import ConditionalGANTask
 from cpfnet.stages.parsing.losses import parsing_loss
-from cpfnet.stages.parsing.network import ParsingGenerator
+from cpfnet.training.conditional_gan import ConditionalGANTask
 from cpfnet.training.task import StepResult, frozen
 from cpfnet.training.visuals import parsing_to_rgb, pose_to_rgb
 
-STAGE = "baseline-soft-gated"
-
-
-def build_networks(section) -> dict[str, nn.Module]:
-    """The trained networks of a `baseline_soft_gated:` section, freshly initialised."""
-    return {"parser": ParsingGenerator(**asdict(section.parser)),
-            "matcher": GeometricMatcher(**asdict(section.matcher)),
-            "generator": SoftGatedGenerator(**asdict(section.generator)),
-            "discriminator": SoftGatedDiscriminator(**asdict(section.discriminator))}
-
 
 class SoftGatedTask(ConditionalGANTask):
-    name = STAGE
     optimized = {"generator": ("parser", "matcher", "generator"), "discriminator": ("discriminator",)}
-    inference_networks = ("parser", "matcher", "generator")
 
     @classmethod
-    def build_networks(cls, config) -> dict[str, nn.Module]:
-        return build_networks(config.stage(cls.name))
+    def build_networks(cls, config: Config) -> dict[str, nn.Module]:
+        return {**super().build_networks(config),
+                "discriminator": SoftGatedDiscriminator(**asdict(config.soft_gated.discriminator))}
 
     def dataset(self, data: Path) -> AppearanceFrames:
         return AppearanceFrames(data, size=self.size)

@@ -57,7 +57,7 @@ def test_paper_scale_shapes_at_448():
 
 def test_matcher_starts_at_the_identity_and_learns_a_shift():
     torch.manual_seed(0)
-    matcher = GeometricMatcher(channels=(8, 8), match_size=16, tps_grid=3)
+    matcher = GeometricMatcher(channels=(8, 8), regressor_channels=(16, 8), match_size=16, tps_grid=3)
     labels = torch.zeros(1, 16, 16, dtype=torch.long)
     labels[:, 4:12, 3:8] = 5
     source, target = one_hot_parsing(labels), one_hot_parsing(labels.roll(4, dims=2))

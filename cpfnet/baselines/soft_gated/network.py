@@ -9,7 +9,7 @@ target pose + appearance image -> the frame.
   (the paper, III-B, takes it from [10]); here it is the baseline's own, trained in the same run.
 - GeometricMatcher: CNNGeometric's siamese design (Rocco et al. 2017) on the two parsings: a shared feature
   extractor (stride-2 conv blocks, L2-normalised features), a correlation layer (every target position against
-  every source position), and a regressor (conv 7x7 -> 128, conv 5x5 -> 64, linear) to the transformation's
+  every source position), and a regressor (conv 7x7 -> 128, conv 5x5 -> 64: `regressor_channels`; linear) to the
   parameters. Two of them, as Soft-Gated Warping-GAN chains them: an affine between I_parsing and
   x_parsing, then a TPS (g x g control points) between the affine-warped I_parsing and x_parsing. Both heads
   start at the identity. It works on parsings resized to `match_size` (the transformation is in normalised
@@ -75,14 +75,15 @@ class _MatchFeatures(nn.Sequential):
 
 
 class _Regressor(nn.Module):
-    """Correlation [B, h*w, h, w] -> parameters [B, n], starting at `identity` (zero last layer)."""
+    """Correlation [B, h*w, h, w] -> parameters [B, n], starting at `identity` (zero last layer): conv 7x7,
+    conv 5x5 (CNNGeometric's 128 and 64 channels), average-pooled to 4 x 4, linear."""
 
-    def __init__(self, positions: int, identity: torch.Tensor, norm: str):
+    def __init__(self, positions: int, identity: torch.Tensor, widths: tuple[int, int], norm: str):
         super().__init__()
-        self.body = nn.Sequential(ConvBlock(positions, 128, 7, norm=norm, padding_mode="zeros"),
-                                  ConvBlock(128, 64, 5, norm=norm, padding_mode="zeros"),
+        self.body = nn.Sequential(ConvBlock(positions, widths[0], 7, norm=norm, padding_mode="zeros"),
+                                  ConvBlock(widths[0], widths[1], 5, norm=norm, padding_mode="zeros"),
                                   nn.AdaptiveAvgPool2d(4), nn.Flatten())
-        self.head = nn.Linear(64 * 16, identity.numel())
+        self.head = nn.Linear(widths[1] * 16, identity.numel())
         nn.init.zeros_(self.head.weight)
         with torch.no_grad():
             self.head.bias.copy_(identity.flatten())
@@ -98,6 +99,7 @@ class GeometricMatcherConfig:
 
     num_labels: int = NUM_LABELS
     channels: tuple[int, ...] = (64, 128, 256, 256)
+    regressor_channels: tuple[int, int] = (128, 64)
     match_size: int = 256
     tps_grid: int = 5
     norm: str = "instance"
@@ -110,7 +112,8 @@ class GeometricMatcher(nn.Module):
     """
 
     def __init__(self, num_labels: int = NUM_LABELS, channels: tuple[int, ...] = (64, 128, 256, 256),
-                 match_size: int = 256, tps_grid: int = 5, norm: str = "instance"):
+                 regressor_channels: tuple[int, int] = (128, 64), match_size: int = 256, tps_grid: int = 5,
+                 norm: str = "instance"):
         super().__init__()
         channels = tuple(channels)
         cells = match_size // 2 ** len(channels)
@@ -121,12 +124,13 @@ class GeometricMatcher(nn.Module):
         self.match_size = match_size
         self.affine_features = _MatchFeatures(num_labels, channels, norm)
         self.tps_features = _MatchFeatures(num_labels, channels, norm)
-        self.affine_regressor = _Regressor(cells * cells, torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]), norm)
+        widths = tuple(regressor_channels)
+        self.affine_regressor = _Regressor(cells * cells, torch.tensor([[1.0, 0, 0], [0, 1.0, 0]]), widths, norm)
         # Computed on the CPU even when the module is built on another (or the meta) device; .to() moves them.
         control = control_points(tps_grid, device="cpu", dtype=torch.float64)
         self.register_buffer("control", control.float(), persistent=False)
         self.register_buffer("system_inverse", tps_system_inverse(control).float(), persistent=False)
-        self.tps_regressor = _Regressor(cells * cells, control, norm)
+        self.tps_regressor = _Regressor(cells * cells, control.float(), widths, norm)
 
     def _resize(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-1] == self.match_size and x.shape[-2] == self.match_size:

@@ -2,6 +2,7 @@
 Warping Blocks, the streams' inputs, the losses; learning on a fixed batch, `cpfnet train baseline-lwg` with
 exact and with predicted flow, exact resume, its pipeline with the flow stage's and with given flows."""
 
+import json
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -20,8 +21,10 @@ from cpfnet.baselines.lwg.pipeline import LiquidWarpingPipeline, load_flows
 from cpfnet.baselines.lwg.task import FramesWithFlow, LiquidWarpingTask
 from cpfnet.cli import main
 from cpfnet.configs.experiment import dump_config, load_config
-from cpfnet.dataset.layout import VideoFolder
+from cpfnet.dataset.layout import META, VideoFolder
 from cpfnet.errors import UserError
+from cpfnet.evaluation.methods import find_methods
+from cpfnet.evaluation.table import load_case, plan_cases, run_method
 from cpfnet.ops.warp import identity_flow
 from cpfnet.training.distributed import Context
 from cpfnet.training.trainer import seed_everything
@@ -192,6 +195,15 @@ def test_pipeline_with_given_flows_and_with_the_flow_stage(lwg_runs, synth_datas
     assert _train(synth_dataset, runs, "--steps", "1", stage="flow") == 0
     outs = list(LiquidWarpingPipeline.from_checkpoints(runs).outputs(poses[:3], target, 2))
     assert len(outs) == 3 and set(outs[0]) >= {"frame", "box", "crop", "flow", "visibility", "mask"}
+    # Its row of the comparison table, on a self-reconstruction case: T is the flow stage's, scored as such.
+    real = tmp_path / "real"
+    shutil.copytree(synth_dataset, real)
+    for meta_path in real.glob(f"*/{META}"):
+        meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "identity": None, "motion": None}))
+    mode, pairs, _ = plan_cases(real, 5)
+    method = next(m for m in find_methods([runs], follow_person=False)[0] if m.name == "Liquid Warping GAN")
+    made = run_method(method.build(), load_case(*pairs[0], 5, mode))
+    assert made["frames"].shape == (5, 64, 64, 3) and made["flow"].shape == (5, 64, 64, 2)
     config = tmp_path / "predicted.yaml"
     tiny = yaml.safe_load(dump_config(load_config("tiny")))
     tiny["lwg"]["flow_source"] = "predicted"

@@ -2,6 +2,8 @@
 geometric matcher, the soft gate, the losses; learning on a fixed batch, `cpfnet train baseline-soft-gated`
 and exact resume, its transfer pipeline."""
 
+import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,7 +20,10 @@ from cpfnet.baselines.soft_gated.pipeline import SoftGatedPipeline
 from cpfnet.baselines.soft_gated.task import SoftGatedTask
 from cpfnet.cli import main
 from cpfnet.configs.experiment import load_config
+from cpfnet.dataset.layout import META
 from cpfnet.dataset.readers import AppearanceFrames
+from cpfnet.evaluation.methods import find_methods
+from cpfnet.evaluation.table import load_case, plan_cases, run_method, score_video
 from cpfnet.ops.foreground import one_hot_parsing
 from cpfnet.ops.warp import identity_flow, resize_flow, warp
 from cpfnet.training.distributed import Context
@@ -196,3 +201,19 @@ def test_pipeline_makes_full_size_frames(soft_gated_runs, synth_dataset):
     # Frame by frame: a frame does not depend on the batch it was made in.
     single = list(SoftGatedPipeline.from_checkpoints(soft_gated_runs, batch_size=1).outputs(poses[:3], target, 2))
     assert all(torch.allclose(a["crop"], b["crop"], atol=1e-5) for a, b in zip(single, outs[:3]))
+
+
+def test_a_row_of_the_comparison_table(soft_gated_runs, synth_dataset, tmp_path):
+    """find_methods finds the baseline in its RUNS; its outputs are scored on a self-reconstruction case (its
+    parser's parsing too)."""
+    real = tmp_path / "real"
+    shutil.copytree(synth_dataset, real)
+    for meta_path in real.glob(f"*/{META}"):
+        meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "identity": None, "motion": None}))
+    mode, pairs, _ = plan_cases(real, 5)
+    methods, _ = find_methods([soft_gated_runs], follow_person=False)
+    method = next(m for m in methods if m.name == "Soft-Gated Warping-GAN")
+    made = run_method(method.build(), load_case(*pairs[0], 5, mode))
+    assert made["frames"].shape == (5, 64, 64, 3) and made["parsing"].shape == (5, 64, 64) and "flow" not in made
+    scores = score_video(made, load_case(*pairs[0], 5, mode))
+    assert 0 < scores["ssim"] <= 1 and scores["parsing_confusion"].sum() == 5 * 64 * 64

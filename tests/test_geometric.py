@@ -62,3 +62,28 @@ def test_errors():
     with pytest.raises(ValueError, match=r"\[B, H, W, 2\]"):
         grid_to_flow(torch.zeros(1, 2, 4, 4), 4, 4)
     assert normalized_grid(2, 4)[0, 0].tolist() == [-0.75, -0.5]
+
+
+def test_the_matcher_flow_is_the_affine_after_the_tps():
+    """With an identity TPS it is the affine's flow; with an identity affine, the TPS's; and in general the TPS
+    point mapped on by the affine (warping by it = warping by the affine, then the result by the TPS)."""
+    torch.manual_seed(2)
+    control = control_points(3, dtype=torch.float64)
+    inverse = tps_system_inverse(control)
+    theta = torch.tensor([[[0.9, 0.1, 0.05], [-0.2, 1.1, 0.1]]], dtype=torch.float64)
+    source = control[None] + 0.1 * torch.randn(1, 9, 2, dtype=torch.float64)
+    assert torch.allclose(affine_tps_flow(theta, control, inverse, control[None], 8, 8), affine_flow(theta, 8, 8))
+    tps_only = grid_to_flow(tps_points(control, inverse, source, normalized_grid(8, 8, dtype=torch.float64)
+                                       .reshape(-1, 2)).reshape(1, 8, 8, 2), 8, 8)
+    assert torch.allclose(affine_tps_flow(IDENTITY, control, inverse, source, 8, 8), tps_only)
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    image = torch.stack([torch.sin(xs / 6) * torch.cos(ys / 9), torch.cos(xs / 8 + ys / 11)])[None].double()
+    once = warp(image, affine_tps_flow(theta, control, inverse, source, 64, 64))
+    twice = warp(warp(image, affine_flow(theta, 64, 64)), tps_only_at(control, inverse, source, 64))
+    inside = (slice(None), slice(None), slice(12, 52), slice(12, 52))  # away from the zero padding
+    assert (once - twice)[inside].abs().max() < 0.01
+
+
+def tps_only_at(control, inverse, source, size):
+    points = normalized_grid(size, size, dtype=source.dtype).reshape(-1, 2)
+    return grid_to_flow(tps_points(control, inverse, source, points).reshape(1, size, size, 2), size, size)

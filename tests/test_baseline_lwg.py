@@ -189,6 +189,8 @@ def test_pipeline_with_given_flows_and_with_the_flow_stage(lwg_runs, synth_datas
         list(pipeline.outputs(poses, target, flows=load_flows(path)[:2]))
     with pytest.raises(UserError, match="pipeline runs at 32x32"):
         load_flows(path, 32)
+    from_file = LiquidWarpingPipeline.from_checkpoints(lwg_runs, flow_file=path, follow_person=False)
+    assert np.array_equal(next(from_file.frames(poses, target, 2)), outs[0]["frame"])
     # The default: T from the flow stage of the same RUNS; and training on it (flow_source: predicted).
     runs = tmp_path / "runs"
     shutil.copytree(lwg_runs / STAGE, runs / STAGE)

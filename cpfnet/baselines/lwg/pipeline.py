@@ -77,16 +77,19 @@ class LiquidWarpingPipeline(FramePipeline):
         self.margin = margin_pixels(background_margin, size)
         self.follow_person = follow_person
         self.batch_size = batch_size
+        self.given_flows: list | None = None  # a fitted body's flows for every call (from_checkpoints' flow_file)
         self.timer = Timings()
 
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", need_flow_stage: bool = True,
-                         **kwargs) -> "LiquidWarpingPipeline":
+                         flow_file: str | Path | None = None, **kwargs) -> "LiquidWarpingPipeline":
         """RUNS/baseline-lwg's generator and RUNS/flow's network (the source of T). `need_flow_stage=False`
-        loads without RUNS/flow when there is none: every `outputs` call must then be given `flows`."""
+        loads without RUNS/flow when there is none: every `outputs` call must then be given `flows`.
+        `flow_file`: an .npz of a fitted body's flows (`load_flows`) used whenever `outputs` is given none (then
+        RUNS/flow is not needed)."""
         networks, config = load_stage(runs, pipeline_stage(cls).name, device)
         flow_network = None
-        if need_flow_stage or has_stage(runs, "flow"):
+        if (need_flow_stage and flow_file is None) or has_stage(runs, "flow"):
             if not has_stage(runs, "flow"):
                 raise UserError(f"{Path(runs) / 'flow'} has no checkpoint: baseline-lwg takes its transformation "
                                 f"flow from the flow stage (cpfnet train flow --config NAME --data DIR --runs {runs}), "
@@ -96,8 +99,11 @@ class LiquidWarpingPipeline(FramePipeline):
                 raise UserError(f"{runs}: the flow stage was trained at size {flow_config.data.size}, baseline-lwg "
                                 f"at {config.data.size}; train both with one config")
             flow_network = flows["flow"]
-        return cls(networks["generator"], config.data.size, config.data.pose_sigma, config.lwg.background_margin,
-                   flow_network, device, **kwargs)
+        pipeline = cls(networks["generator"], config.data.size, config.data.pose_sigma,
+                       config.lwg.background_margin, flow_network, device, **kwargs)
+        if flow_file is not None:
+            pipeline.given_flows = load_flows(flow_file, pipeline.size)
+        return pipeline
 
     def boxes(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> np.ndarray:
         if self.follow_person:
@@ -127,6 +133,7 @@ class LiquidWarpingPipeline(FramePipeline):
         "crop" [3, S, S] in [-1, 1], "flow" T [2, S, S], "visibility" [3, S, S] probabilities (one-hot when
         given), "mask" A_t [S, S]}. `flows`: per frame (flow [2, S, S], visibility [S, S]) to use instead of
         the flow stage's (see the module docstring)."""
+        flows = self.given_flows if flows is None else flows
         if flows is None and self.flow_network is None:
             raise UserError("this pipeline has no flow stage: give the transformation flows (flows=...)")
         given = None if flows is None else iter(flows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from cpfnet.ops.batch import broadcast_batch
 from cpfnet.ops.warp import warp
 
 
@@ -54,5 +55,5 @@ def transfer_input(foreground: torch.Tensor, pose_maps: torch.Tensor, flow: torc
     if frame_mask.shape != (b, 1, *pose_maps.shape[2:]) or flow.shape != (b, 2, *pose_maps.shape[2:]):
         raise ValueError(f"flow [B, 2, S, S] and frame_mask [B, 1, S, S] must match the pose maps "
                          f"{tuple(pose_maps.shape)}, got {tuple(flow.shape)} and {tuple(frame_mask.shape)}")
-    warped = warp(foreground if foreground.shape[0] == b else foreground.expand(b, -1, -1, -1), flow)
+    warped = warp(broadcast_batch(foreground, b, "foreground"), flow)
     return torch.cat([warped * frame_mask, pose_maps, frame_mask], dim=1)

@@ -32,15 +32,8 @@ from cpfnet.body.pose_maps import POSE_CHANNELS
 from cpfnet.nn.blocks import ConvBlock, ResidualBlock, UpConvBlock
 from cpfnet.nn.discriminator import MultiscalePatchDiscriminator
 from cpfnet.nn.resnet import ResnetGenerator
+from cpfnet.ops.batch import broadcast_batch
 from cpfnet.ops.warp import resize_flow, warp
-
-
-def _broadcast(x: torch.Tensor, batch: int, name: str) -> torch.Tensor:
-    if x.shape[0] == batch:
-        return x
-    if x.shape[0] == 1:
-        return x.expand(batch, *x.shape[1:])
-    raise ValueError(f"{name} has batch {x.shape[0]}, expected {batch} (only batch 1 broadcasts)")
 
 
 class ResUNet(nn.Module):
@@ -148,7 +141,7 @@ class LiquidWarpingGenerator(nn.Module):
         stream = self.transfer_stream
 
         def lwb(feature: torch.Tensor) -> torch.Tensor:
-            feature = _broadcast(feature, b, "source feature")
+            feature = broadcast_batch(feature, b, "source feature")
             return warp(feature, resize_flow(flow, *feature.shape[-2:]))
 
         x = stream.encoders[0](transfer_input)
@@ -173,7 +166,7 @@ class LiquidWarpingGenerator(nn.Module):
 def compose(color: torch.Tensor, mask: torch.Tensor, background: torch.Tensor) -> torch.Tensor:
     """x^ = A * P + (1 - A) * bg^: colour [B, 3, H, W], person weight A [B, 1, H, W], background [B or 1, 3,
     H, W] -> [B, 3, H, W]."""
-    return mask * color + (1 - mask) * _broadcast(background, color.shape[0], "background")
+    return mask * color + (1 - mask) * broadcast_batch(background, color.shape[0], "background")
 
 
 @dataclass

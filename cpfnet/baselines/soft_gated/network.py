@@ -35,16 +35,8 @@ from cpfnet.body.pose_maps import POSE_CHANNELS
 from cpfnet.nn.blocks import ConvBlock, ResidualBlock, UpConvBlock
 from cpfnet.nn.discriminator import MultiscalePatchDiscriminator
 from cpfnet.ops.geometric import affine_flow, affine_tps_flow, control_points, tps_system_inverse
+from cpfnet.ops.batch import broadcast_batch
 from cpfnet.ops.warp import resize_flow, warp
-
-
-def _broadcast(x: torch.Tensor, batch: int, name: str) -> torch.Tensor:
-    """A batch-1 tensor viewed as `batch` copies (no memory); other batch sizes must match."""
-    if x.shape[0] == batch:
-        return x
-    if x.shape[0] == 1:
-        return x.expand(batch, *x.shape[1:])
-    raise ValueError(f"{name} has batch {x.shape[0]}, expected {batch} (only batch 1 broadcasts)")
 
 
 # --- the geometric matcher ----------------------------------------------------------------------------------
@@ -142,7 +134,7 @@ class GeometricMatcher(nn.Module):
         if target.ndim != 4 or target.shape[1] != self.num_labels:
             raise ValueError(f"parsings must be [B, {self.num_labels}, H, W], got {tuple(target.shape)}")
         b, _, h, w = target.shape
-        source = _broadcast(source, b, "source parsing")
+        source = broadcast_batch(source, b, "source parsing")
         if source.shape != target.shape:
             raise ValueError(f"source parsing {tuple(source.shape)} and target {tuple(target.shape)} differ")
         small_source, small_target = self._resize(source), self._resize(target)
@@ -180,7 +172,7 @@ class SoftGatedWarpBlock(nn.Module):
 
     def forward(self, appearance: torch.Tensor, target: torch.Tensor, flow: torch.Tensor) -> dict[str, torch.Tensor]:
         h, w = target.shape[-2:]
-        appearance = _broadcast(appearance, target.shape[0], "appearance feature")
+        appearance = broadcast_batch(appearance, target.shape[0], "appearance feature")
         warped = warp(appearance, resize_flow(flow, h, w))
         gate = torch.sigmoid(self.gate(torch.cat([target, warped], dim=1)))
         return {"feature": gate * warped + (1 - gate) * appearance, "gate": gate}
@@ -286,7 +278,7 @@ class SoftGatedDiscriminator(nn.Module):
     def forward(self, pose_maps: torch.Tensor, parsing: torch.Tensor, appearance: torch.Tensor,
                 frame: torch.Tensor) -> dict[str, list]:
         b = frame.shape[0]
-        x = torch.cat([pose_maps, parsing, _broadcast(appearance, b, "appearance"), frame], dim=1)
+        x = torch.cat([pose_maps, parsing, broadcast_batch(appearance, b, "appearance"), frame], dim=1)
         logits, features = [], []
         for i, scale in enumerate(self.net.scales):
             if i:

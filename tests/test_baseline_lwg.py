@@ -24,7 +24,8 @@ from cpfnet.configs.experiment import dump_config, load_config
 from cpfnet.dataset.layout import META, VideoFolder
 from cpfnet.errors import UserError
 from cpfnet.evaluation.methods import find_methods
-from cpfnet.evaluation.table import load_case, plan_cases, run_method
+from cpfnet.evaluation.cases import load_case, plan_cases
+from cpfnet.evaluation.running import run_method
 from cpfnet.ops.warp import identity_flow
 from cpfnet.training.distributed import Context
 from cpfnet.training.trainer import seed_everything

@@ -32,6 +32,7 @@ from cpfnet.errors import UserError
 from cpfnet.ops.crop import paste_back
 from cpfnet.ops.foreground import person_mask
 from cpfnet.stages.flow.losses import BACKGROUND
+from cpfnet.stages.flow.prior import run_flow
 from cpfnet.stages.registry import pipeline_stage
 from cpfnet.stages.weights import has_stage, load_stage
 from cpfnet.timing import Timings
@@ -155,7 +156,9 @@ class LiquidWarpingPipeline(FramePipeline):
                 if given is not None:
                     flow, visibility = self._given(given, n)
                 else:
-                    out = self.flow_network(appearance_maps.expand(n, -1, -1, -1), maps)
+                    kp = torch.from_numpy(np.ascontiguousarray(crop_poses[chunk], np.float32))
+                    out = run_flow(self.flow_network, appearance_maps.expand(n, -1, -1, -1), maps,
+                                   torch.from_numpy(resized.pose[None].astype(np.float32)), kp)
                     flow, visibility = out["flow"], out["visibility"]
             with self.timer("generator"):
                 frame_person = 1 - visibility[:, BACKGROUND:BACKGROUND + 1]

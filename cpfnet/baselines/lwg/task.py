@@ -27,6 +27,7 @@ from cpfnet.dataset.readers import AppearanceFrames
 from cpfnet.errors import UserError
 from cpfnet.ops.foreground import person_mask
 from cpfnet.stages.flow.losses import BACKGROUND  # the visibility label of background pixels
+from cpfnet.stages.flow.prior import run_flow
 from cpfnet.training.conditional_gan import ConditionalGANTask
 from cpfnet.training.task import StepResult, frozen
 from cpfnet.training.visuals import flow_to_rgb, pose_to_rgb
@@ -75,7 +76,8 @@ class LiquidWarpingTask(ConditionalGANTask):
         if self.section.flow_source == "ground_truth":
             return self.image(batch["flow"]), self.image((batch["visibility"] != BACKGROUND).unsqueeze(1).float())
         with torch.no_grad():
-            out = self.prerequisites["flow"]["flow"](appearance_maps, pose_maps)
+            out = run_flow(self.prerequisites["flow"]["flow"], appearance_maps, pose_maps,
+                           batch["appearance_pose"].to(self.device), batch["pose"].to(self.device))
         return out["flow"], 1 - out["visibility"][:, BACKGROUND:BACKGROUND + 1]
 
     def generator_step(self, batch: dict) -> StepResult:

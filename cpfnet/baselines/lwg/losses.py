@@ -44,7 +44,8 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
 
 def liquid_warping_generator_loss(outputs: dict[str, torch.Tensor], fake_logits: Sequence[torch.Tensor] | None,
                                   perceptual: PerceptualLoss | None,
-                                  config: LiquidWarpingLossConfig = LiquidWarpingLossConfig()) -> dict[str, torch.Tensor]:
+                                  config: LiquidWarpingLossConfig = LiquidWarpingLossConfig()
+                                  ) -> dict[str, torch.Tensor]:
     """outputs: "source" x^_s and "appearance" I_a, "fake" x^_t and "target" the frame [B, 3, H, W] in
     [-1, 1]; "source_mask", "transfer_mask" A [B, 1, H, W] and their targets "appearance_person",
     "frame_person" [B, 1, H, W] -> weighted terms {"adversarial", "reconstruction", "perceptual", "mask",

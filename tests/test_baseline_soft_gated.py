@@ -200,7 +200,7 @@ def test_pipeline_makes_full_size_frames(soft_gated_runs, synth_dataset):
     assert len(outs) == len(poses)
     assert all(o["frame"].shape == target.background.shape and o["frame"].dtype == np.uint8 for o in outs)
     assert outs[0]["parsing"].shape == (20, 64, 64) and outs[0]["matcher_flow"].shape == (2, 64, 64)
-    assert set(pipeline.timer.seconds) == {"parser", "matcher", "generator", "paste"}
+    assert set(pipeline.timings.seconds) == {"parser", "matcher", "generator", "paste"}
     # Frame by frame: a frame does not depend on the batch it was made in.
     single = list(SoftGatedPipeline.from_checkpoints(soft_gated_runs, batch_size=1).outputs(poses[:3], target, 2))
     assert all(torch.allclose(a["crop"], b["crop"], atol=1e-5) for a, b in zip(single, outs[:3]))

@@ -29,15 +29,15 @@ from cpfnet.baselines.lwg.network import compose
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.errors import UserError
-from cpfnet.ops.crop import paste_back
+from cpfnet.ops.crop import follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import person_mask
 from cpfnet.stages.flow.losses import BACKGROUND
 from cpfnet.stages.flow.prior import run_flow
 from cpfnet.stages.registry import pipeline_stage
 from cpfnet.stages.weights import has_stage, load_stage
 from cpfnet.timing import Timings
-from cpfnet.transfer.pipeline import FramePipeline, follow_boxes
-from cpfnet.transfer.target import Target, photo_to_crop
+from cpfnet.transfer.pipeline import FramePipeline
+from cpfnet.transfer.target import Target
 
 def load_flows(path: str | Path, size: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """An .npz of per-frame transformation flows -> [(flow [2, S, S] float32, visibility [S, S] uint8)].
@@ -79,7 +79,7 @@ class LiquidWarpingPipeline(FramePipeline):
         self.follow_person = follow_person
         self.batch_size = batch_size
         self.given_flows: list | None = None  # a fitted body's flows for every call (from_checkpoints' flow_file)
-        self.timer = Timings()
+        self.timings = Timings()
 
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", need_flow_stage: bool = True,
@@ -141,7 +141,7 @@ class LiquidWarpingPipeline(FramePipeline):
         boxes = self.boxes(poses, target, anchor_frame)
         crop_poses = photo_to_crop(poses, boxes, self.size)
         resized = target.resized(self.size)
-        with self.timer("source"):
+        with self.timings("source"):
             appearance = image_to_tensor(resized.image)[None].to(self.device)
             appearance_person = person_mask(torch.from_numpy(resized.parsing.astype(np.int64))[None]).to(self.device)
             appearance_maps = self._pose_maps(resized.pose[None])
@@ -152,7 +152,7 @@ class LiquidWarpingPipeline(FramePipeline):
             chunk = slice(first, first + self.batch_size)
             maps = self._pose_maps(crop_poses[chunk])
             n = len(maps)
-            with self.timer("flow"):
+            with self.timings("flow"):
                 if given is not None:
                     flow, visibility = self._given(given, n)
                 else:
@@ -160,13 +160,13 @@ class LiquidWarpingPipeline(FramePipeline):
                     out = run_flow(self.flow_network, appearance_maps.expand(n, -1, -1, -1), maps,
                                    torch.from_numpy(resized.pose[None].astype(np.float32)), kp)
                     flow, visibility = out["flow"], out["visibility"]
-            with self.timer("generator"):
+            with self.timings("generator"):
                 frame_person = 1 - visibility[:, BACKGROUND:BACKGROUND + 1]
                 made = self.generator.transfer(transfer_input(source_side["foreground"], maps, flow, frame_person),
                                                source, flow)
                 crops = compose(made["color"], made["mask"], background)
             for k, box in enumerate(boxes[chunk]):
-                with self.timer("paste"):
+                with self.timings("paste"):
                     frame = paste_back(target.background, tensor_to_image(crops[k]), box)
                 yield {"frame": frame, "box": box, "crop": crops[k], "flow": flow[k], "visibility": visibility[k],
                        "mask": made["mask"][k, 0]}

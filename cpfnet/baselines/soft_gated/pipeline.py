@@ -20,13 +20,13 @@ from torch import nn
 
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
-from cpfnet.ops.crop import paste_back
+from cpfnet.ops.crop import follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import one_hot_parsing
 from cpfnet.stages.registry import pipeline_stage
 from cpfnet.stages.weights import load_stage
 from cpfnet.timing import Timings
-from cpfnet.transfer.pipeline import FramePipeline, follow_boxes
-from cpfnet.transfer.target import Target, photo_to_crop
+from cpfnet.transfer.pipeline import FramePipeline
+from cpfnet.transfer.target import Target
 
 class SoftGatedPipeline(FramePipeline):
     """Make the target person dance the source's poses with Soft-Gated Warping-GAN.
@@ -43,7 +43,7 @@ class SoftGatedPipeline(FramePipeline):
         self.sigma = pose_sigma
         self.follow_person = follow_person
         self.batch_size = batch_size
-        self.timer = Timings()
+        self.timings = Timings()
 
     @classmethod
     def from_checkpoints(cls, runs: str | Path, device: str = "cpu", **kwargs) -> "SoftGatedPipeline":
@@ -70,16 +70,16 @@ class SoftGatedPipeline(FramePipeline):
         features = self.generator.encode_appearance(appearance)
         for first in range(0, len(poses), self.batch_size):
             chunk = slice(first, first + self.batch_size)
-            with self.timer("parser"):
+            with self.timings("parser"):
                 kp = torch.from_numpy(np.ascontiguousarray(crop_poses[chunk], np.float32)).to(self.device)
                 maps = render_pose_maps(kp, self.size, self.size, self.sigma)
                 probs = self.parser(source.expand(len(kp), -1, -1, -1), maps)["probs"]
                 parsing = one_hot_parsing(probs.argmax(dim=1))
-            with self.timer("matcher"):
+            with self.timings("matcher"):
                 flow = self.matcher(source, parsing)["flow"]
-            with self.timer("generator"):
+            with self.timings("generator"):
                 crops = self.generator(maps, parsing, flow=flow, appearance_features=features)["frame"]
             for k, box in enumerate(boxes[chunk]):
-                with self.timer("paste"):
+                with self.timings("paste"):
                     frame = paste_back(target.background, tensor_to_image(crops[k]), box)
                 yield {"frame": frame, "box": box, "crop": crops[k], "parsing": probs[k], "matcher_flow": flow[k]}

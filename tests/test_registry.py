@@ -18,7 +18,8 @@ from cpfnet.stages.weights import foreground_uses_flow, has_stage, load_stage, r
 
 def test_unknown_stage_lists_the_known_ones():
     with pytest.raises(UserError, match=r"unknown stage 'segmentation'; known: parsing, flow, foreground, fusion, "
-                                        r"baseline-pix2pixhd, baseline-vid2vid, baseline-fewshot-vid2vid$"):
+                                        r"baseline-pix2pixhd, baseline-vid2vid, baseline-fewshot-vid2vid, "
+                                        r"baseline-soft-gated, baseline-lwg$"):
         registry.stage("segmentation")
 
 

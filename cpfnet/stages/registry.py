@@ -19,7 +19,9 @@ from typing import Any, Callable
 from torch import nn
 
 from cpfnet.baselines.fewshot_vid2vid import config as fewshot_vid2vid
+from cpfnet.baselines.lwg import config as lwg
 from cpfnet.baselines.pix2pixhd import config as pix2pixhd
+from cpfnet.baselines.soft_gated import config as soft_gated
 from cpfnet.baselines.vid2vid import config as vid2vid
 from cpfnet.errors import UserError
 from cpfnet.stages.flow import config as flow
@@ -77,6 +79,12 @@ _STAGES = (
     Stage("baseline-fewshot-vid2vid", "baseline_fewshot_vid2vid", fewshot_vid2vid.FewShotVid2VidStageConfig,
           fewshot_vid2vid.build_networks, ("generator",), "cpfnet.baselines.fewshot_vid2vid.task:FewShotVid2VidTask",
           pipeline="cpfnet.baselines.fewshot_vid2vid.pipeline:FewShotVid2VidPipeline", method="Few-shot vid2vid"),
+    Stage("baseline-soft-gated", "soft_gated", soft_gated.SoftGatedStageConfig, soft_gated.build_networks,
+          ("parser", "matcher", "generator"), "cpfnet.baselines.soft_gated.task:SoftGatedTask",
+          pipeline="cpfnet.baselines.soft_gated.pipeline:SoftGatedPipeline", method="Soft-Gated Warping-GAN"),
+    Stage("baseline-lwg", "lwg", lwg.LiquidWarpingStageConfig, lwg.build_networks, ("generator",),
+          "cpfnet.baselines.lwg.task:LiquidWarpingTask",
+          pipeline="cpfnet.baselines.lwg.pipeline:LiquidWarpingPipeline", method="Liquid Warping GAN"),
 )
 STAGES: dict[str, Stage] = {s.name: s for s in _STAGES}
 CPF_STAGES = tuple(s.name for s in _STAGES if not s.baseline)  # the full model's, in training order

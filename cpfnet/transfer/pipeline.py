@@ -122,13 +122,16 @@ class TransferPipeline(FramePipeline):
             return target.background.copy()
         flow = crop_flow_to_photo(made["flow"][k:k + 1], box, target.box, region)
         warped = warp_photo(*photo, flow)
-        weight = made["blend"][k:k + 1] if made.get("blend") is not None else made["visibility"][k:k + 1, :1]
+        visible = made["visibility"][k:k + 1, :1]
+        weight = made["blend"][k:k + 1] if made.get("blend") is not None else visible
         # The fusion mask, a little dilated at crop resolution, bounds where the warped photo may show.
         bound = F.max_pool2d(mask, 3, stride=1, padding=1)
-        m, generated, mask_up, bound = (sample_crop(x, box, region) for x in
-                                        (weight, made["foreground"][k:k + 1] * 0.5 + 0.5, mask, bound))
+        m, v, generated, mask_up, bound = (sample_crop(x, box, region) for x in
+                                           (weight, visible, made["foreground"][k:k + 1] * 0.5 + 0.5, mask, bound))
         image = m * warped["image"] + (1 - m) * generated
-        alpha = (m * warped["alpha"] + (1 - m) * mask_up) * bound
+        # The silhouette is the photo's own (warped) where the flow says the photo shows the part, the
+        # fusion mask where it is hidden there.
+        alpha = (v * warped["alpha"] + (1 - v) * mask_up) * bound
         return composite(target.background, region, image, alpha.clamp(0, 1))
 
     @torch.inference_mode()

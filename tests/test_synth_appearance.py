@@ -13,7 +13,8 @@ import pytest
 
 from cpfnet.body.parsing_labels import LABEL
 from cpfnet.synth.generate import setup_video
-from cpfnet.synth.identity import LUMA, kelvin_rgb, sample_identity
+from cpfnet.synth.identity import sample_identity
+from cpfnet.synth.lighting import LUMA, kelvin_rgb
 from cpfnet.synth.render import Photo, Renderer
 from cpfnet.synth.scene import PhotoStyle
 

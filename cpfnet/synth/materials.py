@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from cpfnet.synth.identity import garment_colour
+from cpfnet.synth.palette import garment_colour
 from cpfnet.synth.textures import SineNoise, checks, dots, ellipse, hash01, hash3, mix, smoothstep, stripes
 
 ColourFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (pc, pb, pr) -> [N, 3]

@@ -17,9 +17,10 @@ import numpy as np
 
 from cpfnet.synth.body import BodyModel
 from cpfnet.synth.camera import Camera
-from cpfnet.synth.identity import Lighting
+from cpfnet.synth.lighting import Lighting
 from cpfnet.synth.raycast import INF, intersect, normals
-from cpfnet.synth.scene import SceneStyle, render_room
+from cpfnet.synth.room import render_room
+from cpfnet.synth.scene import SceneStyle
 
 
 def sample_offsets(supersample: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,109 +1,17 @@
-"""The votes database: SQLite (one file, WAL) by default, PostgreSQL through a URL.
-
-Three tables, the same SQL on both:
-
-    raters(id, token_hash, label, user_agent, code, created_at)
-    assignments(rater_id, position, item_id, left_method, right_method)     -- a rater's sequence
-    votes(rater_id, item_id, position, choice, chosen_method, left_method, right_method,
-          client_ms, server_ms, created_at)
-
-A vote is acknowledged only after its transaction has committed: SQLite runs with `synchronous=FULL` in
-WAL mode, so a committed vote is in the WAL file, fsynced, before the answer leaves (a kill -9, or a
-power cut, loses none); PostgreSQL's commit is durable by default. The database itself refuses a second
-vote on a pair (primary key rater + item) and a vote out of sequence (unique rater + position, and the
-position must be the rater's next), so no race between two requests can record both.
-
-Raters are known by the SHA-256 of their session token only; the token lives in their browser's cookie.
-"""
+"""The votes database over any SQL backend: per-thread connections, transactions, the study's queries
+and the rules of a vote. The backends (`sqlite.py`, `postgres.py`) fill in the connection hooks."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import sqlite3
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator, Sequence
 
 from cpfnet.errors import UserError
 from cpfnet.study.sequence import Assignment
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS study_meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS raters (
-        id TEXT PRIMARY KEY,
-        token_hash TEXT NOT NULL UNIQUE,
-        label TEXT,
-        user_agent TEXT,
-        code TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS assignments (
-        rater_id TEXT NOT NULL REFERENCES raters (id),
-        position INTEGER NOT NULL,
-        item_id TEXT NOT NULL,
-        left_method TEXT NOT NULL,
-        right_method TEXT NOT NULL,
-        PRIMARY KEY (rater_id, position),
-        UNIQUE (rater_id, item_id))""",
-    """CREATE TABLE IF NOT EXISTS votes (
-        rater_id TEXT NOT NULL,
-        item_id TEXT NOT NULL,
-        position INTEGER NOT NULL,
-        choice TEXT NOT NULL CHECK (choice IN ('left', 'right')),
-        chosen_method TEXT NOT NULL,
-        left_method TEXT NOT NULL,
-        right_method TEXT NOT NULL,
-        client_ms INTEGER,
-        server_ms INTEGER NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (rater_id, item_id),
-        UNIQUE (rater_id, position),
-        FOREIGN KEY (rater_id, position) REFERENCES assignments (rater_id, position))""",
-    "CREATE INDEX IF NOT EXISTS assignments_item ON assignments (item_id)",
-)
-VOTE_COLUMNS = ("rater_id", "item_id", "position", "choice", "chosen_method", "left_method", "right_method",
-                "client_ms", "server_ms", "created_at")
-
-
-class VoteRefused(Exception):
-    """A vote the rules do not allow; `status` is the HTTP status the app answers with."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Rater:
-    id: str
-    code: str
-    created_at: float
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A rater's sequence and how far they are: `votes[p]` is the choice at position p, None when open."""
-
-    sequence: list[Assignment]
-    votes: list[str | None]
-
-    @property
-    def position(self) -> int:
-        """The next position to vote on (== len(sequence) when done)."""
-        return sum(v is not None for v in self.votes)
-
-    @property
-    def done(self) -> bool:
-        return self.position >= len(self.sequence)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from cpfnet.study.store.records import Progress, Rater, VoteRefused, hash_token
+from cpfnet.study.store.schema import SCHEMA, VOTE_COLUMNS
 
 
 class Store:
@@ -252,93 +160,3 @@ class Store:
                            "LEFT JOIN votes v ON v.rater_id = r.id GROUP BY r.id, r.label, r.created_at "
                            "ORDER BY r.created_at")
         return [dict(zip(("id", "label", "created_at", "votes"), r)) for r in rows]
-
-
-class SQLiteStore(Store):
-    """One file in WAL mode: readers never block the writer; writes are serialised (one lock in this
-    process, SQLite's own lock across processes)."""
-
-    integrity_errors = (sqlite3.IntegrityError,)
-
-    def __init__(self, path: str | Path, study_id: str):
-        super().__init__(study_id)
-        self.path = Path(path)
-        if not self.path.parent.is_dir():
-            raise UserError(f"{self.path.parent}: no such folder for the database")
-        self._write_lock = threading.Lock()
-
-    def _connect(self):
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # the WAL is fsynced at every commit
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    @contextlib.contextmanager
-    def _transaction(self, conn):
-        with self._write_lock:
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def _read(self, conn):
-        cur = conn.cursor()  # autocommit: one statement is one consistent snapshot
-        yield cur
-
-
-class PostgresStore(Store):
-    """A PostgreSQL database through psycopg 3 (`pip install 'cpfnet[postgres]'`)."""
-
-    placeholder = "%s"
-
-    def __init__(self, url: str, study_id: str):
-        super().__init__(study_id)
-        try:
-            import psycopg
-        except ImportError:
-            raise UserError("PostgreSQL needs psycopg: pip install 'cpfnet[postgres]'") from None
-        self._psycopg = psycopg
-        self.url = url
-        self.integrity_errors = (psycopg.errors.IntegrityError,)
-
-    def _connect(self):
-        try:
-            return self._psycopg.connect(self.url, connect_timeout=10, autocommit=True)
-        except self._psycopg.OperationalError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"cannot connect to PostgreSQL: {first}") from None
-
-    @contextlib.contextmanager
-    def _transaction(self, conn):
-        with conn.transaction():
-            with conn.cursor() as cur:
-                yield cur
-
-    def _lock_rater(self, cur, rater_id: str) -> None:
-        self._execute(cur, "SELECT id FROM raters WHERE id = ? FOR UPDATE", (rater_id,))
-
-
-def open_store(url: str, study_id: str) -> Store:
-    """`sqlite:////ABS/PATH`, `sqlite:///REL/PATH`, a plain file path, or `postgresql://...` -> a Store, tables made."""
-    if url.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(url, study_id).init()
-    if url.startswith("sqlite:///"):  # as SQLAlchemy: sqlite:///rel.db, sqlite:////abs/votes.db
-        path = url[len("sqlite:///"):]
-    elif url.startswith("sqlite:"):
-        path = url[len("sqlite:"):]
-    elif "://" in url:
-        raise UserError(f"--db {url}: use sqlite:///PATH or postgresql://USER@HOST/DB")
-    else:
-        path = url
-    if not path:
-        raise UserError(f"--db {url}: no file name")
-    try:
-        return SQLiteStore(path, study_id).init()
-    except sqlite3.DatabaseError as exc:
-        raise UserError(f"{path}: not a usable SQLite database ({exc})") from None

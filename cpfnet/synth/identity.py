@@ -17,6 +17,7 @@ import numpy as np
 from cpfnet.synth.lighting import Lighting, sample_lighting
 from cpfnet.synth.palette import (EYE_COLOURS, contrasting_colour, garment_colour, hair_colour, jitter_colour,
                                   second_colour, shoe_colour, skin_tone)
+from cpfnet.synth.sampling import pick
 from cpfnet.synth.scene import SceneStyle, sample_scene
 
 HAIR_STYLES = ("buzz", "short", "bob", "long", "ponytail", "bun")
@@ -99,12 +100,6 @@ def identity_stream(seed: int, identity: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed, spawn_key=(0, identity))
 
 
-def _pick(rng: np.random.Generator, weights: dict) -> str:
-    names = list(weights)
-    p = np.array([weights[n] for n in names])
-    return str(names[int(rng.choice(len(names), p=p / p.sum()))])
-
-
 def sample_identity(seed: int, index: int) -> Identity:
     """The identity `index` of `seed` (deterministic)."""
     rng = np.random.default_rng(identity_stream(seed, index))
@@ -127,10 +122,10 @@ def sample_identity(seed: int, index: int) -> Identity:
     bottom = str(rng.choice(BOTTOMS, p=[0.45, 0.2, 0.2, 0.15] if feminine > 0.5 else [0.65, 0.3, 0.03, 0.02]))
     top = str(rng.choice(TOPS, p=[0.2, 0.45, 0.35]))
     top_colour = contrasting_colour(rng, skin, minimum=0.12)
-    top_pattern = _pick(rng, TOP_PATTERNS)
+    top_pattern = pick(rng, TOP_PATTERNS)
     if top_pattern == "knit" and top == "tank":
         top = "long_sleeve"
-    bottom_pattern = _pick(rng, SKIRT_PATTERNS if bottom in ("skirt", "dress") else BOTTOM_PATTERNS)
+    bottom_pattern = pick(rng, SKIRT_PATTERNS if bottom in ("skirt", "dress") else BOTTOM_PATTERNS)
     # Outfits: the bottom is drawn on its own (all-black and all-denim outfits happen), only kept off skin.
     bottom_colour = contrasting_colour(rng, skin, minimum=0.12, bottom=True)
     if bottom_pattern == "denim":  # indigo of a dark, mid or light wash; sometimes black or grey denim

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cpfnet.synth.sampling import pick
+
 # Backdrops and how often they occur: plain walls and studio backdrops (seamless paper, as in fashion
 # photos) are common; curtains, gradients, furnished rooms (often out of focus), outdoor greenery and the
 # patterned walls make the rest.
@@ -118,14 +120,8 @@ def _pick_colour(rng, table) -> tuple:
                                                         rng.uniform(*val)))
 
 
-def _pick(rng, weights: dict) -> str:
-    names = list(weights)
-    p = np.array([weights[n] for n in names])
-    return str(names[int(rng.choice(len(names), p=p / p.sum()))])
-
-
 def sample_scene(rng: np.random.Generator) -> SceneStyle:
-    wall_pattern = _pick(rng, WALL_PATTERNS)
+    wall_pattern = pick(rng, WALL_PATTERNS)
     wall_colour = _pick_colour(rng, STUDIO_COLOURS if wall_pattern == "studio" else WALL_COLOURS)
     wall_second = _pick_colour(rng, WALL_COLOURS)
     if wall_pattern in ("curtain", "gradient"):  # fabric and backdrop paper come in any colour
@@ -133,7 +129,7 @@ def sample_scene(rng: np.random.Generator) -> SceneStyle:
     if wall_pattern == "foliage":
         wall_colour = colorsys.hsv_to_rgb(rng.uniform(0.2, 0.36), rng.uniform(0.3, 0.7), rng.uniform(0.2, 0.55))
         wall_second = colorsys.hsv_to_rgb(rng.uniform(0.55, 0.62), rng.uniform(0.05, 0.4), rng.uniform(0.75, 1.0))
-    floor_pattern = _pick(rng, FLOOR_PATTERNS)
+    floor_pattern = pick(rng, FLOOR_PATTERNS)
     if wall_pattern == "studio":
         floor_pattern = "studio"
     elif wall_pattern == "foliage":

@@ -29,6 +29,11 @@ class SineNoise:
         return np.sin(p @ self.freqs.T + self.phases).sum(1) / np.sqrt(len(self.phases) / 2)
 
 
+def noise_scale(noise: SineNoise, amount: float, p: np.ndarray) -> np.ndarray:
+    """1 + amount * noise(p) as a column [N, 1]: a shading factor for colours [N, 3]."""
+    return (1.0 + amount * noise(p))[:, None]
+
+
 def stripes(x: np.ndarray, period: float, duty: float = 0.5, soft: float = 0.004) -> np.ndarray:
     """1 on the stripes of a 1D coordinate x, 0 between (duty = fraction covered)."""
     f = np.mod(x / period, 1.0) * period

@@ -24,192 +24,26 @@ the only example image (K = 1), its pose the example's semantic map.
 - W, the flow network (few-shot vid2vid's and vid2vid's flow generator): (s_pose^t, the other frame's pose,
   the other frame) -> offsets and a soft mask; one network serves the example and, for L = 1, the previous
   frame (its input has the same shape then), as the released model does.
+
+This module holds the generator (with E_F) and its config; its parts live in `spade` (H's SPADE blocks and
+label embedding), `weight_generation` (E_A and E_P) and `flow` (W).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
+from cpfnet.baselines.fewshot_vid2vid.flow import FlowGenerator
+from cpfnet.baselines.fewshot_vid2vid.spade import LabelEmbedding, SPADEResBlock, lrelu
+from cpfnet.baselines.fewshot_vid2vid.weight_generation import ExampleAttention, WeightGenerator
 from cpfnet.baselines.vid2vid.network import warp_by_offset
 from cpfnet.body.pose_maps import POSE_CHANNELS
-from cpfnet.nn.blocks import ConvBlock, ResidualBlock, norm_layer
+from cpfnet.nn.blocks import ConvBlock
 from cpfnet.ops.batch import broadcast_batch as broadcast
-
-
-def _lrelu(x: torch.Tensor) -> torch.Tensor:
-    return F.leaky_relu(x, 0.2)
-
-
-class SPADE(nn.Module):
-    """Spatially-adaptive normalisation: norm(x) * (1 + gamma) + beta, gamma and beta 1x1 convs of the label
-    embedding. With `adaptive`, the convs' weights come per sample from the weight generator.
-
-    x [B, C, H, W], embedding [B, E, H, W], weights (adaptive only): (gamma_w [B, C, E], gamma_b [B, C],
-    beta_w [B, C, E], beta_b [B, C]) -> [B, C, H, W].
-    """
-
-    def __init__(self, channels: int, embedding_channels: int, adaptive: bool, norm: str = "instance"):
-        super().__init__()
-        self.norm = norm_layer(norm, channels)
-        if isinstance(self.norm, nn.BatchNorm2d):
-            self.norm = nn.BatchNorm2d(channels, affine=False)
-        self.channels, self.embedding_channels, self.adaptive = channels, embedding_channels, adaptive
-        if not adaptive:
-            self.gamma = nn.Conv2d(embedding_channels, channels, 1)
-            self.beta = nn.Conv2d(embedding_channels, channels, 1)
-
-    def forward(self, x: torch.Tensor, embedding: torch.Tensor, weights=None) -> torch.Tensor:
-        if self.adaptive:
-            if weights is None:
-                raise ValueError("this SPADE layer's weights are generated: pass them")
-            gamma_w, gamma_b, beta_w, beta_b = weights
-            gamma = torch.einsum("bce,behw->bchw", gamma_w, embedding) + gamma_b[..., None, None]
-            beta = torch.einsum("bce,behw->bchw", beta_w, embedding) + beta_b[..., None, None]
-        else:
-            gamma, beta = self.gamma(embedding), self.beta(embedding)
-        return self.norm(x) * (1 + gamma) + beta
-
-
-class SPADEResBlock(nn.Module):
-    """SPADE's residual block: x_s + conv(act(SPADE(conv(act(SPADE(x)))))), 3x3 convs through
-    min(fin, fout) channels, a SPADE-normalised 1x1 shortcut when fin != fout.
-
-    x [B, fin, H, W], embedding [B, E, H, W], weights: {"0", "1", "s"} generated SPADE weights (adaptive)
-    -> [B, fout, H, W].
-    """
-
-    def __init__(self, fin: int, fout: int, embedding_channels: int, adaptive: bool, norm: str = "instance"):
-        super().__init__()
-        middle = min(fin, fout)
-        self.norm_0 = SPADE(fin, embedding_channels, adaptive, norm)
-        self.conv_0 = nn.Conv2d(fin, middle, 3, padding=1)
-        self.norm_1 = SPADE(middle, embedding_channels, adaptive, norm)
-        self.conv_1 = nn.Conv2d(middle, fout, 3, padding=1)
-        self.learned_shortcut = fin != fout
-        if self.learned_shortcut:
-            self.norm_s = SPADE(fin, embedding_channels, adaptive, norm)
-            self.conv_s = nn.Conv2d(fin, fout, 1, bias=False)
-
-    def norms(self) -> dict[str, SPADE]:
-        out = {"0": self.norm_0, "1": self.norm_1}
-        if self.learned_shortcut:
-            out["s"] = self.norm_s
-        return out
-
-    def forward(self, x: torch.Tensor, embedding: torch.Tensor, weights: dict | None = None) -> torch.Tensor:
-        w = weights or {}
-        shortcut = self.conv_s(self.norm_s(x, embedding, w.get("s"))) if self.learned_shortcut else x
-        dx = self.conv_0(_lrelu(self.norm_0(x, embedding, w.get("0"))))
-        dx = self.conv_1(_lrelu(self.norm_1(dx, embedding, w.get("1"))))
-        return shortcut + dx
-
-
-class LabelEmbedding(nn.Module):
-    """Encoder-decoder from the pose maps to one feature map per level: [B, P, H, W] -> [e_0 .. e_n],
-    e_l [B, ch[l], H / 2**l, W / 2**l] (few-shot vid2vid's label embedding for SPADE)."""
-
-    def __init__(self, in_channels: int, ch: list[int], n_downsample: int):
-        super().__init__()
-        self.first = nn.Conv2d(in_channels, ch[0], 3, padding=1)
-        self.down = nn.ModuleList(nn.Conv2d(ch[i], ch[i + 1], 3, stride=2, padding=1) for i in range(n_downsample))
-        self.up = nn.ModuleList(nn.ConvTranspose2d(ch[i + 1], ch[i], 3, stride=2, padding=1, output_padding=1)
-                                for i in range(n_downsample))
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = _lrelu(self.first(x))
-        for down in self.down:
-            x = _lrelu(down(x))
-        levels = [x]
-        for up in reversed(self.up):
-            levels.append(_lrelu(up(levels[-1])))
-        return levels[::-1]
-
-
-class ExampleAttention(nn.Module):
-    """E_A: soft correspondence from the current pose to the examples' positions.
-
-    `attend(features [B*K, C, h, w], weights)` recombines example features for the current frame with the
-    weights from `weights(pose_maps [B, P, H, W], example_pose_maps [B*K, P, H, W], K)`: [B, K*h*w, h*w],
-    each column a softmax over the K examples' positions.
-    """
-
-    def __init__(self, pose_channels: int, ch: list[int], n_downsample: int, norm: str):
-        super().__init__()
-
-        def tower() -> nn.Sequential:
-            return nn.Sequential(ConvBlock(pose_channels, ch[0], 3, norm=norm, act="lrelu"),
-                                 *[ConvBlock(ch[i], ch[i + 1], 3, stride=2, norm=norm, act="lrelu",
-                                             padding_mode="zeros") for i in range(n_downsample)])
-
-        self.key, self.query = tower(), tower()
-
-    def weights(self, pose_maps: torch.Tensor, example_pose_maps: torch.Tensor, k: int) -> torch.Tensor:
-        query = self.query(pose_maps)  # [B, C, h, w]
-        key = self.key(example_pose_maps)  # [B*K, C, h, w]
-        b, c, h, w = query.shape
-        key = key.reshape(b, k, c, h * w).permute(0, 1, 3, 2).reshape(b, k * h * w, c)
-        energy = torch.bmm(key, query.reshape(b, c, h * w)) / math.sqrt(c)
-        return energy.softmax(dim=1)
-
-    @staticmethod
-    def attend(features: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
-        bk, c, h, w = features.shape
-        b = attention.shape[0]
-        k = bk // b
-        flat = features.reshape(b, k, c, h * w).permute(0, 2, 1, 3).reshape(b, c, k * h * w)
-        return torch.bmm(flat, attention).reshape(b, c, h, w)
-
-
-class WeightGenerator(nn.Module):
-    """E_P for one SPADE layer: example features q [B, C, D] (one row per output channel) -> (gamma_w [B, C, E],
-    gamma_b [B, C], beta_w [B, C, E], beta_b [B, C])."""
-
-    def __init__(self, descriptor: int, embedding_channels: int, n_fc_layers: int):
-        super().__init__()
-        layers: list[nn.Module] = []
-        width = descriptor
-        for _ in range(n_fc_layers):
-            layers += [nn.Linear(width, descriptor), nn.LeakyReLU(0.2)]
-            width = descriptor
-        layers.append(nn.Linear(width, 2 * (embedding_channels + 1)))
-        self.mlp = nn.Sequential(*layers)
-        self.embedding_channels = embedding_channels
-        self.scale = 1 / math.sqrt(embedding_channels)
-
-    def forward(self, q: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        out = self.mlp(q)
-        e = self.embedding_channels
-        return (out[..., :e] * self.scale, out[..., e], out[..., e + 1:2 * e + 1] * self.scale, out[..., 2 * e + 1])
-
-
-class FlowGenerator(nn.Module):
-    """W: (pose maps of frame t, the other frame's pose maps and image, concatenated [B, in, H, W]) ->
-    (offsets [B, 2, H, W] into the other frame, mask [B, 1, H, W] in [0, 1], 1 = keep the synthesised frame).
-    Stride-2 convs, residual blocks, nearest upsampling + convs; offsets x `multiplier`."""
-
-    def __init__(self, in_channels: int, ngf: int, n_downsample: int, n_blocks: int, norm: str, multiplier: float):
-        super().__init__()
-        ch = [min(1024, ngf * 2 ** i) for i in range(n_downsample + 1)]
-        self.factor = 2 ** n_downsample
-        self.multiplier = multiplier
-        layers: list[nn.Module] = [ConvBlock(in_channels, ch[0], 3, norm=norm, act="lrelu")]
-        layers += [ConvBlock(ch[i], ch[i + 1], 3, stride=2, norm=norm, act="lrelu", padding_mode="zeros")
-                   for i in range(n_downsample)]
-        layers += [ResidualBlock(ch[-1], norm=norm) for _ in range(n_blocks)]
-        for i in reversed(range(n_downsample)):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), ConvBlock(ch[i + 1], ch[i], 3, norm=norm, act="lrelu")]
-        self.body = nn.Sequential(*layers)
-        self.flow = nn.Conv2d(ch[0], 2, 3, padding=1)
-        self.mask = nn.Conv2d(ch[0], 1, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.body(x)
-        return self.flow(features) * self.multiplier, torch.sigmoid(self.mask(features))
 
 
 @dataclass
@@ -370,7 +204,7 @@ class FewShotVid2VidGenerator(nn.Module):
             x = self.blocks[i](x, embedding[i], encoded["weights"][i] if i < self.n_adaptive_layers else None)
             if i:
                 x = F.interpolate(x, scale_factor=2, mode="nearest")
-        hallucinated = torch.tanh(self.image_head(_lrelu(x)))
+        hallucinated = torch.tanh(self.image_head(lrelu(x)))
         out = {"hallucinated": hallucinated}
         frame = hallucinated
         if self.warp_reference:

@@ -54,3 +54,15 @@ def test_identity_flow_warps_the_photo_back_to_itself_and_composite_touches_only
     outside = np.ones((40, 30), bool)
     outside[5:35, 5:25] = False
     assert (out[outside] == 7).all() and (out[~mask] == 7).all()
+
+
+def test_a_synthetic_video_folder_is_a_target_with_its_full_size_photo(synth_dataset):
+    from cpfnet.dataset.layout import VideoFolder
+    from cpfnet.transfer.target import Target
+
+    folder = sorted(p for p in synth_dataset.iterdir() if p.is_dir())[0]
+    target = Target.from_folder(folder)
+    video = VideoFolder(folder)
+    a = video.appearance_index
+    np.testing.assert_array_equal(target.photo, video.frame(a))  # the crop is the whole rendered frame
+    np.testing.assert_array_equal(target.photo_mask, video.parsing(a) != 0)

@@ -52,13 +52,18 @@ class Target:
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> "Target":
-        """A prepared one-frame dataset folder (`cpfnet prepare PHOTO`)."""
+        """A dataset folder's appearance frame (`cpfnet prepare PHOTO`, or a `cpfnet synth` video). Where that
+        frame's crop is the whole original frame (synthetic videos), the crop is also the full-size photo
+        and its parsing the person mask, so the pixel path works; a prepared folder keeps only crops."""
         video = VideoFolder(folder)
         a = video.appearance_index
         full = Path(folder) / "background_full.png"
         background = read_rgb(full) if full.is_file() else video.background()
-        return cls(video.frame(a), video.parsing(a), video.poses[a].copy(), tuple(video.meta.crop_boxes[a]),
-                   background)
+        image, parsing, box = video.frame(a), video.parsing(a), tuple(video.meta.crop_boxes[a])
+        whole = box == (0.0, 0.0, float(background.shape[1]), float(background.shape[0])) and \
+            background.shape[:2] == image.shape[:2]
+        return cls(image, parsing, video.poses[a].copy(), box, background,
+                   image if whole else None, parsing != 0 if whole else None)
 
 
 def prepare_target(photo: str | Path, size: int) -> Target:

@@ -113,7 +113,8 @@ class TransferPipeline(FramePipeline):
         """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
         photo's resolution: the flow, upsampled, samples the full-size photo; the blend weight m (or, for a
         generator without a blend head, the visibility's 'visible' probability) mixes those real pixels with
-        the generated ones, and the warped photo mask with the fusion mask."""
+        the generated ones; the silhouette is the warped photo mask where the photo shows the part, the fusion
+        mask (eq. 5) where it hides it."""
         height, width = target.background.shape[:2]
         x0, y0, x1, y1 = box
         region = (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))), min(width, int(np.ceil(x1))),
@@ -124,8 +125,9 @@ class TransferPipeline(FramePipeline):
         warped = warp_photo(*photo, flow)
         visible = made["visibility"][k:k + 1, :1]
         weight = made["blend"][k:k + 1] if made.get("blend") is not None else visible
-        # The fusion mask, a little dilated at crop resolution, bounds where the warped photo may show.
-        bound = F.max_pool2d(mask, 3, stride=1, padding=1)
+        # Stage 1's person mask, a little dilated at crop resolution, bounds where the warped photo may show
+        # (a learned flow is defined everywhere, also off the body).
+        bound = F.max_pool2d(person_mask(made["parsing"][k:k + 1]), 3, stride=1, padding=1)
         m, v, generated, mask_up, bound = (sample_crop(x, box, region) for x in
                                            (weight, visible, made["foreground"][k:k + 1] * 0.5 + 0.5, mask, bound))
         image = m * warped["image"] + (1 - m) * generated

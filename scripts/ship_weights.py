@@ -1,7 +1,7 @@
 """Copy a trained RUNS folder's inference weights into cpfnet/weights/default (the weights `cpfnet transfer`
 and `cpfnet demo` use when no --checkpoints is given).
 
-    python scripts/ship_weights.py RUNS
+    python scripts/ship_weights.py RUNS [--without fusion]
 
 Keeps, per stage, config.yaml and the latest checkpoint's inference networks (no discriminator, no
 optimizer state), so the shipped files stay small. The old default is replaced only once the copy is complete.
@@ -19,9 +19,10 @@ from cpfnet.stages.weights import CONFIG, LATEST, require_checkpoint, weights_fi
 from cpfnet.transfer.models import DEFAULT_RUNS
 
 
-def ship(runs: Path, dest: Path = DEFAULT_RUNS) -> None:
+def ship(runs: Path, dest: Path = DEFAULT_RUNS, without: tuple[str, ...] = ()) -> None:
+    """`without`: stages left out (the pipeline runs without a stage the folder lacks: fusion)."""
     with atomic_dir(dest, overwrite=True) as tmp:
-        for stage in registry.CPF_STAGES:
+        for stage in (s for s in registry.CPF_STAGES if s not in without):
             checkpoint = require_checkpoint(runs, stage)
             (tmp / stage / checkpoint.name).mkdir(parents=True)
             shutil.copyfile(runs / stage / CONFIG, tmp / stage / CONFIG)
@@ -35,4 +36,7 @@ def ship(runs: Path, dest: Path = DEFAULT_RUNS) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", type=Path)
-    ship(parser.parse_args().runs)
+    parser.add_argument("--without", nargs="*", default=[], choices=["fusion"],
+                        help="leave these stages out (transfer then runs without them)")
+    args = parser.parse_args()
+    ship(args.runs, without=tuple(args.without))

@@ -267,8 +267,13 @@ def test_demo_writes_videos_previews_and_scores(runs, tmp_path, capsys):
 
 
 def test_shipped_weights_load():
+    """The shipped weights: the `fast` stages at 128 px with the pixel path, and no fusion stage (README: it had
+    not learnt yet), so the pipeline runs without fusion unless asked, and asking is a clear error."""
     pipeline = TransferPipeline.from_checkpoints(None)
-    assert pipeline.stages.runs.name == "default" and pipeline.use_flow and pipeline.stages.fusion is not None
+    assert pipeline.stages.runs.name == "default" and pipeline.use_flow and pipeline.pixel_path
+    assert pipeline.stages.size == 128 and pipeline.stages.fusion is None and not pipeline.use_fusion
+    with pytest.raises(UserError, match="fusion"):
+        TransferPipeline.from_checkpoints(None, use_fusion=True)
 
 
 class _IdentityFlow(torch.nn.Module):

@@ -93,7 +93,7 @@ def _cpfnet(args: argparse.Namespace, device):
     from cpfnet.errors import UserError
     from cpfnet.transfer.pipeline import TransferPipeline
 
-    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, device, use_fusion=not args.no_fusion,
+    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, device, use_fusion=False if args.no_fusion else None,
                                                  batch_size=args.batch_size, size=args.size,
                                                  pixel_path=False if args.no_pixel_path or args.no_flow else None)
     if args.personalize and not pipeline.use_flow:

@@ -13,18 +13,19 @@ from cpfnet.transfer.pipeline import TransferPipeline
 def real_methods(runs: list[str | Path], shipped: bool = True, device: str = "cpu",
                  personalize: int = 0) -> list[RealMethod]:
     """Floor and geometric warp, then for the shipped weights (unless `shipped` is False) and each RUNS
-    folder the full CPF-Net pipeline with the pixel path, the same without the fusion stage (the paper's
-    ablation), without the pixel path (the paper's output), and with
+    folder the CPF-Net pipeline with the pixel path, the same without the fusion stage (the paper's ablation;
+    when the folder has one), without the pixel path (the paper's output), and with
     `personalize` > 0 also personalised for that many steps."""
     methods = [RealMethod(FLOOR, PastedPhoto), RealMethod(GEOMETRIC, lambda: GeometricWarpPipeline(device))]
     folders = ([("shipped", DEFAULT_RUNS)] if shipped else []) + [(Path(r).name, Path(r)) for r in runs]
     for label, folder in folders:
         stages = load_trained_stages(folder, device)
-        name = f"CPF-Net ({label}, {stages.size} px"
+        name = f"CPF-Net ({label}, {stages.size} px" + ("" if stages.fusion is not None else ", w/o fusion")
         if stages.use_flow:
             methods.append(RealMethod(f"{name}, pixel path)", lambda s=stages: TransferPipeline(s, device), stages.size))
-            methods.append(RealMethod(f"{name}, pixel path, w/o fusion)",
-                                      lambda s=stages: TransferPipeline(s, device, use_fusion=False), stages.size))
+            if stages.fusion is not None:
+                methods.append(RealMethod(f"{name}, pixel path, w/o fusion)",
+                                          lambda s=stages: TransferPipeline(s, device, use_fusion=False), stages.size))
             if personalize:
                 methods.append(RealMethod(f"{name}, pixel path, personalised {personalize})",
                                           lambda s=stages: TransferPipeline(s, device), stages.size, personalize))

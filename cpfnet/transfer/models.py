@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from cpfnet.errors import UserError
-from cpfnet.stages.weights import foreground_uses_flow, load_stage
+from cpfnet.stages.weights import foreground_uses_flow, has_stage, load_stage
 
 # Weights shipped with the package: the `demo` stages trained on synthetic dancers (see README).
 DEFAULT_RUNS = Path(__file__).resolve().parents[1] / "weights" / "default"
@@ -34,8 +34,9 @@ class TrainedStages:
 
 
 def load_trained_stages(runs: str | Path | None = None, device: str | torch.device = "cpu",
-                        need_fusion: bool = True) -> TrainedStages:
-    """Load parsing, flow (when the foreground generator uses it), foreground and fusion from RUNS.
+                        need_fusion: bool | None = None) -> TrainedStages:
+    """Load parsing, flow (when the foreground generator uses it), foreground and fusion from RUNS
+    (`need_fusion`: True requires the fusion stage, False skips it, None loads it when RUNS has one).
 
     Every stage must come from the same data configuration (crop size, pose-map sigma): stages trained
     with different configs would see inputs unlike their training data, so that is an error."""
@@ -45,6 +46,8 @@ def load_trained_stages(runs: str | Path | None = None, device: str | torch.devi
     parsing, config = load_stage(runs, "parsing", device)
     foreground, fg_config = load_stage(runs, "foreground", device)
     flow = load_stage(runs, "flow", device) if foreground_uses_flow(runs) else None
+    if need_fusion is None:  # whatever the folder has
+        need_fusion = has_stage(runs, "fusion")
     fusion = load_stage(runs, "fusion", device) if need_fusion else None
     data = config.data
     for name, loaded in (("foreground", (None, fg_config)), ("flow", flow), ("fusion", fusion)):

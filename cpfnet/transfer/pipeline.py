@@ -60,10 +60,12 @@ class TransferPipeline(FramePipeline):
     `frames(poses, target)` for full-size RGB frames, or `cpfnet.transfer.video.transfer_video` for files.
     """
 
-    def __init__(self, stages: TrainedStages, device: str | torch.device = "cpu", use_fusion: bool = True,
+    def __init__(self, stages: TrainedStages, device: str | torch.device = "cpu", use_fusion: bool | None = None,
                  batch_size: int = 8, size: int | None = None, pixel_path: bool | None = None):
         if use_fusion and stages.fusion is None:
             raise ValueError("use_fusion needs a fusion stage")
+        # None: fuse when the stages have a fusion stage (the shipped weights have none: README).
+        use_fusion = stages.fusion is not None if use_fusion is None else use_fusion
         # The pixel path (issue 9): on by default wherever there is a flow to warp the photo by.
         if pixel_path and not stages.use_flow:
             raise ValueError("the pixel path warps the photo by the flow: it needs a flow stage")
@@ -78,7 +80,8 @@ class TransferPipeline(FramePipeline):
         self.timings = Timings()  # seconds per part: parsing, flow, foreground, fusion, paste
 
     @classmethod
-    def from_checkpoints(cls, runs=None, device: str = "cpu", use_fusion: bool = True, **kwargs) -> "TransferPipeline":
+    def from_checkpoints(cls, runs=None, device: str = "cpu", use_fusion: bool | None = None,
+                         **kwargs) -> "TransferPipeline":
         return cls(load_trained_stages(runs, device, need_fusion=use_fusion), device, use_fusion, **kwargs)
 
     def personalized(self, target: Target, steps: int, progress: bool = True) -> "TransferPipeline":

@@ -32,7 +32,9 @@ def run_method(pipeline, case: Case, timings: Timings | None = None, step: str =
         if out.get("parsing") is not None:
             ids = out["parsing"].argmax(dim=0).to(torch.uint8).cpu().numpy()
             parsings.append(move_crop(ids, out["box"], to_box, s, labels=True))
-        if out.get("flow") is not None:
+        # Appearance flow (stage 2a, LWG's T) comes with its visibility; vid2vid's "flow" (offsets into its
+        # previous output) is not an appearance flow and is not scored.
+        if out.get("flow") is not None and out.get("visibility") is not None:
             crop_size = out["flow"].shape[-1]
             flow = out["flow"].permute(1, 2, 0).float().cpu().numpy() * (s / crop_size)
             # Nearest, as the dataset readers resize flow: no blend of body and background flow at the outline.

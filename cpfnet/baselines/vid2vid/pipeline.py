@@ -12,53 +12,26 @@ flat in the video's length: one frame at a time, only the last L outputs and the
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
-from torch import nn
 
+from cpfnet.baselines.pix2pixhd.pipeline import Pix2PixHDPipeline
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
-from cpfnet.ops.crop import follow_boxes, paste_back, photo_to_crop
-from cpfnet.stages.registry import pipeline_stage
-from cpfnet.stages.weights import load_stage
-from cpfnet.timing import Timings
-from cpfnet.transfer.pipeline import FramePipeline
+from cpfnet.ops.crop import paste_back, photo_to_crop
 from cpfnet.transfer.target import Target
 
 
-class Vid2VidPipeline(FramePipeline):
+class Vid2VidPipeline(Pix2PixHDPipeline):
     """Make the target person dance the source's poses with a trained sequential baseline generator.
 
     `follow_person`: the crop box moves with the neck, as TransferPipeline's does (prepared real videos);
     False keeps the target's own box in every frame (fixed-camera training videos such as `cpfnet synth`'s).
     The generator paints the background from I_a, so it reproduces only the framing it was trained on.
+    Construction, loading and crop boxes are the pix2pixHD pipeline's (the same kind of sequential generator).
     """
-
-    def __init__(self, generator: nn.Module, size: int, pose_sigma: float, device: str | torch.device = "cpu",
-                 follow_person: bool = True):
-        self.generator = generator.to(device).eval().requires_grad_(False)
-        self.size = size
-        self.sigma = pose_sigma
-        self.device = torch.device(device)
-        self.follow_person = follow_person
-        self.previous_frames = generator.previous_frames
-        self.timings = Timings()  # seconds per part: generator, paste
-
-    @classmethod
-    def from_checkpoints(cls, runs: str | Path, device: str = "cpu", **kwargs) -> "Vid2VidPipeline":
-        """The generator of RUNS/STAGE (the registry's stage of this class; latest checkpoint) at the size it
-        was trained at."""
-        networks, config = load_stage(runs, pipeline_stage(cls).name, device)
-        return cls(networks["generator"], config.data.size, config.data.pose_sigma, device, **kwargs)
-
-    def boxes(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> np.ndarray:
-        """Per-frame crop boxes [T, 4] in photo pixels."""
-        if self.follow_person:
-            return follow_boxes(poses, target.box, anchor_frame)
-        return np.tile(np.asarray(target.box, np.float64), (len(poses), 1))
 
     def _pose_maps(self, keypoints: np.ndarray) -> torch.Tensor:
         kp = torch.from_numpy(np.ascontiguousarray(keypoints, np.float32)).to(self.device)

@@ -15,20 +15,13 @@ import argparse
 from dataclasses import asdict
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
+from baseline_cost import count  # a sibling script: benchmarks/ is on the path when run as a script
 from cpfnet.baselines.lwg.network import LiquidWarpingDiscriminator, LiquidWarpingGenerator
 from cpfnet.baselines.soft_gated.network import GeometricMatcher, SoftGatedDiscriminator, SoftGatedGenerator
 from cpfnet.configs.experiment import load_config
 from cpfnet.stages.flow.network import FlowRegressor
 from cpfnet.stages.parsing.network import ParsingGenerator
-
-
-def count(module: torch.nn.Module, run) -> tuple[float, float]:
-    """(parameters in millions, GFLOP) of one call of `run`."""
-    with FlopCounterMode(display=False) as counter:
-        run()
-    return sum(p.numel() for p in module.parameters()) / 1e6, counter.get_total_flops() / 1e9
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import logging
 import sys
 
 from cpfnet import __version__
-from cpfnet.errors import UserError
+from cpfnet.errors import UserError, disk_error_message, is_disk_error
 
 # Each name is a module cpfnet.commands.<name> with `add_arguments(parser)`, `run(args) -> int` and a
 # docstring whose first line is the help text.
@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _output_of(args: argparse.Namespace) -> str | None:
+    """The command's output option (--out or --runs), to name when an OSError carries no path."""
+    for name in ("out", "runs"):
+        if getattr(args, name, None):
+            return str(getattr(args, name))
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -50,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"cpfnet {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only or missing folder: where the output goes, not a bug
+        if not is_disk_error(exc):
+            raise
+        print(f"cpfnet {args.command}: error: {disk_error_message(exc, _output_of(args))}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"cpfnet {args.command}: error: out of memory; use a smaller --size, --batch-size or config, or a "
+              "machine with more memory", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"cpfnet {args.command}: interrupted", file=sys.stderr)
         return 130

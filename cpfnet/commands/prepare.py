@@ -84,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
     total = len(report.done) + len(report.failed) + len(report.skipped)
     log.info("prepared %d of %d inputs into %s%s", len(report.done), total, args.out,
              f" ({len(report.skipped)} already there)" if report.skipped else "")
+    if report.failed and total == 1:  # one input: one line, as every other command's errors
+        print(f"cpfnet prepare: error: {report.failed[0][1]}", file=sys.stderr)
+        return 1
     if report.failed:
         print(f"cpfnet prepare: {len(report.failed)} of {total} inputs failed:", file=sys.stderr)
         for _, message in report.failed:

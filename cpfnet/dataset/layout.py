@@ -28,6 +28,8 @@ import numpy as np
 from cpfnet.body.keypoints import NUM_KEYPOINTS
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_dir, write_json
+from cpfnet.io.files import write_npy
+from cpfnet.io.images import read_image, write_image
 from cpfnet.ops.crop import crop_box
 
 META = "meta.json"
@@ -64,28 +66,25 @@ def _frame_name(index: int, suffix: str) -> str:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    """PNG/JPEG -> RGB uint8 [H, W, 3]."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise UserError(f"{path}: missing or unreadable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    """PNG/JPEG -> RGB uint8 [H, W, 3]; a missing, truncated or corrupt file is a UserError."""
+    return cv2.cvtColor(read_image(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 def read_labels(path: Path) -> np.ndarray:
     """Single-channel uint8 PNG -> [H, W]."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.ndim != 2:
-        raise UserError(f"{path}: missing, unreadable or not a single-channel label image")
+    image = read_image(path, cv2.IMREAD_UNCHANGED)
+    if image.ndim != 2:
+        raise UserError(f"{path}: not a single-channel label image ({image.shape[2]} channels)")
     return image
 
 
+# Compression level 1: several times faster than the default and only slightly larger.
 def write_rgb(path: Path, image: np.ndarray) -> None:
-    # Compression level 1: several times faster than the default and only slightly larger.
-    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    write_image(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
 
 
 def write_labels(path: Path, labels: np.ndarray) -> None:
-    cv2.imwrite(str(path), labels.astype(np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    write_image(path, labels.astype(np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 1])
 
 
 class VideoFolder:
@@ -176,7 +175,7 @@ class VideoFolderWriter:
         write_rgb(self.tmp / "frames" / _frame_name(i, ".png"), image)
         write_labels(self.tmp / "parsing" / _frame_name(i, ".png"), parsing)
         if self._with_flow:
-            np.save(self.tmp / "flow" / _frame_name(i, ".npy"), flow.astype(np.float32))
+            write_npy(self.tmp / "flow" / _frame_name(i, ".npy"), flow.astype(np.float32))
             write_labels(self.tmp / "visibility" / _frame_name(i, ".png"), visibility)
         self.num_frames += 1
 
@@ -185,7 +184,7 @@ class VideoFolderWriter:
         """Write poses, background(s) and meta.json, then move the folder into place."""
         if meta.num_frames != self.num_frames or len(poses) != self.num_frames:
             raise ValueError(f"meta says {meta.num_frames} frames, poses {len(poses)}, written {self.num_frames}")
-        np.save(self.tmp / "poses.npy", poses.astype(np.float32))
+        write_npy(self.tmp / "poses.npy", poses.astype(np.float32))
         write_rgb(self.tmp / "background.png", background)
         if background_full is not None:
             write_rgb(self.tmp / "background_full.png", background_full)

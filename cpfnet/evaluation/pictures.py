@@ -9,6 +9,7 @@ import numpy as np
 
 from cpfnet.body.draw import image_grid
 from cpfnet.io.atomic import atomic_file
+from cpfnet.io.images import write_image
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -38,5 +39,4 @@ def labelled_grid(rows: list[tuple[str, list[np.ndarray]]], min_cell: int = 128,
 def write_png(path: str | Path, image: np.ndarray) -> None:
     """Write an RGB uint8 image as PNG, atomically."""
     with atomic_file(path, suffix=".png") as tmp:
-        if not cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-            raise OSError(f"could not write {path}")
+        write_image(tmp, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))

@@ -10,6 +10,7 @@ import numpy as np
 from cpfnet.evaluation.pictures import labelled_grid, write_png
 from cpfnet.evaluation.real import FLOOR, RealResult, square_around
 from cpfnet.io.atomic import atomic_file, write_json
+from cpfnet.io.files import write_text
 from cpfnet.ops.crop import crop_box
 
 TILE = 160
@@ -62,7 +63,7 @@ def write_real_report(result: RealResult, out: str | Path, boxes: np.ndarray, js
     picture_path = out.with_suffix(".png")
     write_png(picture_path, picture(result, boxes))
     with atomic_file(out) as tmp:
-        tmp.write_text(markdown(result, picture_path.name))
+        write_text(tmp, markdown(result, picture_path.name))
     if json_path is not None:
         write_json(json_path, {"rows": result.rows, "videos": result.clips, "settings": result.settings})
     return picture_path

@@ -11,6 +11,7 @@ from cpfnet.evaluation.pictures import labelled_grid, write_png
 from cpfnet.evaluation.cases import CROSS_IDENTITY
 from cpfnet.evaluation.table import TableResult
 from cpfnet.io.atomic import atomic_file, write_json
+from cpfnet.io.files import write_text
 
 # (key, header, format, scale): FVD first, as Table I.
 COLUMNS = (
@@ -102,7 +103,7 @@ def write_report(result: TableResult, out: str | Path, json_path: str | Path | N
         write_png(picture, labelled_grid(result.picture_rows))
         written["picture"] = picture
     with atomic_file(out) as tmp:
-        tmp.write_text(markdown(result, picture.name if result.picture_rows else None))
+        write_text(tmp, markdown(result, picture.name if result.picture_rows else None))
     written["report"] = out
     if json_path:
         write_json(json_path, to_json(result))

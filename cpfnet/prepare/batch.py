@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from cpfnet.dataset.layout import META
-from cpfnet.errors import UserError
+from cpfnet.errors import UserError, is_disk_error
 from cpfnet.prepare.config import PrepareConfig
 from cpfnet.prepare.inputs import dataset_names, take_shard
 from cpfnet.prepare.video import prepare_video
@@ -47,13 +47,19 @@ class PrepareJob:
     position: int | None = None
 
     def run(self) -> tuple[str, str]:
-        """("done", out folder) or ("failed", one-line message); never raises."""
+        """("done", out folder) or ("failed", one-line message). Raises only the OSErrors of a full disk or an
+        unwritable output (cpfnet.errors.DISK_ERRORS): every later input would fail the same way."""
         try:
             out = prepare_video(self.path, self.out, self.config, self.openpose, self.parsing, self.overwrite,
                                 self.progress, self.position)
             return "done", str(out)
         except UserError as exc:
             return "failed", str(exc)
+        except OSError as exc:
+            if is_disk_error(exc):
+                raise
+            log.debug("%s failed:\n%s", self.path, traceback.format_exc())
+            return "failed", f"{self.path}: unexpected {type(exc).__name__}: {exc} (run with -v for details)"
         except Exception as exc:  # a bug or an unforeseen file problem: report it, carry on with the others
             log.debug("%s failed:\n%s", self.path, traceback.format_exc())
             return "failed", f"{self.path}: unexpected {type(exc).__name__}: {exc} (run with -v for details)"

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from cpfnet.errors import UserError
+from cpfnet.io.images import read_image
 from cpfnet.io.video import VIDEO_SUFFIXES
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -93,9 +94,8 @@ def read_photo(path: str | os.PathLike) -> np.ndarray:
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     # IMREAD_COLOR applies the EXIF orientation; IMREAD_UNCHANGED keeps alpha but not the orientation.
-    colour = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if colour is None:
-        raise UserError(f"{path}: not a readable image (corrupt, truncated or an unsupported format)")
+    # read_image refuses a truncated file (OpenCV would fill its missing rows with grey).
+    colour = read_image(path, cv2.IMREAD_COLOR)
     raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if raw is not None and raw.ndim == 3 and raw.shape[2] == 4:
         scale = 65535.0 if raw.dtype == np.uint16 else 255.0

@@ -17,6 +17,7 @@ import numpy as np
 from cpfnet.body.draw import draw_parsing, draw_skeleton, image_grid
 from cpfnet.dataset.layout import VideoFolder
 from cpfnet.errors import UserError
+from cpfnet.io.images import write_image
 from cpfnet.io.video import iter_frames
 from cpfnet.prepare.inputs import is_photo, read_photo
 
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"preview: error: {exc}", file=sys.stderr)
         return 2
-    cv2.imwrite(args.out, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    write_image(args.out, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     return 0
 
 

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from cpfnet.body.openpose_json import read_openpose_folder
 from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
 from cpfnet.errors import UserError
+from cpfnet.io.images import read_image, write_image
 from cpfnet.ops.crop import crop_box
 from cpfnet.prepare.background import MedianBackground, inpaint_background
 from cpfnet.prepare.config import PrepareConfig
@@ -104,7 +105,7 @@ def _analyse(source: FrameSource, config: PrepareConfig, openpose: np.ndarray | 
         boxes.append(box if box is not None else (np.nan,) * 4)
         found.append(present and box is not None)
         if scratch is not None:
-            cv2.imwrite(str(scratch / f"{t:06d}.png"), mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            write_image(scratch / f"{t:06d}.png", mask.astype(np.uint8) * 255, [cv2.IMWRITE_PNG_COMPRESSION, 1])
         if median is not None:
             median.offer(t, frame, mask)
         bar.update(1)
@@ -196,7 +197,7 @@ def prepare_video(path: str | os.PathLike, out: str | os.PathLike, config: Prepa
                     mask_full = labels_full > 0
                 else:
                     labels_full = None
-                    mask_full = cv2.imread(str(Path(scratch) / f"{t:06d}.png"), cv2.IMREAD_GRAYSCALE) > 127
+                    mask_full = read_image(Path(scratch) / f"{t:06d}.png", cv2.IMREAD_GRAYSCALE) > 127
                 cropped = crop_and_parse(frame, boxes[t], size, poses[t], config.min_confidence,
                                          mask=None if external is not None else mask_full, labels=labels_full)
                 writer.add_frame(cropped.image, cropped.parsing)

@@ -19,11 +19,11 @@ import re
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 from torch import nn
 
 from cpfnet.configs.experiment import Config, parse_config
 from cpfnet.errors import UserError
+from cpfnet.io.weight_files import load_weight_file
 from cpfnet.stages import registry
 
 CONFIG = "config.yaml"
@@ -49,11 +49,19 @@ def checkpoints(stage_dir: Path) -> list[tuple[int, Path]]:
 
 
 def latest_checkpoint(stage_dir: Path) -> Path | None:
-    """The folder `latest` names; the newest step folder if `latest` is missing (a write stopped between the
-    folder's rename and the pointer's); None if there is no checkpoint."""
+    """The folder `latest` names; the newest step folder if `latest` is missing or names a folder that is
+    gone (a write stopped between the folder's rename and the pointer's, or a damaged checkpoint was deleted);
+    None if there is no checkpoint. A `latest` that is not a step folder's name is a UserError."""
     pointer = stage_dir / LATEST
     if pointer.is_file():
-        path = stage_dir / pointer.read_text().strip()
+        try:
+            name = pointer.read_bytes()[:4096].decode("utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            name = f"<unreadable: {type(exc).__name__}>"
+        if not _STEP_DIR.match(name):
+            raise UserError(f"{pointer} is damaged: it should hold one line naming a step folder (step_NNNNNN), "
+                            f"it holds {name[:40]!r}; delete it and the newest step folder is used")
+        path = stage_dir / name
         if path.is_dir():
             return path
     found = checkpoints(stage_dir)
@@ -96,12 +104,26 @@ def load_weights(checkpoint: Path, networks: dict[str, nn.Module]) -> None:
         path = weights_file(checkpoint, net_name)
         if not path.is_file():
             raise UserError(f"{path} is missing; the checkpoint is incomplete or from another stage")
+        device = next(iter(module.state_dict().values())).device
+        tensors = load_weight_file(path, damaged_checkpoint_remedy(checkpoint), device=str(device))
         try:
-            device = next(iter(module.state_dict().values())).device
-            module.load_state_dict(load_file(str(path), device=str(device)))
+            module.load_state_dict(tensors)
         except RuntimeError as exc:
             first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
-            raise UserError(f"{path} does not fit the network its config.yaml describes ({first})") from None
+            raise UserError(f"{path} does not fit the network its config.yaml describes ({first}); "
+                            f"{damaged_checkpoint_remedy(checkpoint)}") from None
+
+
+def damaged_checkpoint_remedy(checkpoint: Path) -> str:
+    """What to do about a damaged file in a checkpoint folder: shipped weights are reinstalled; a RUNS
+    folder's step folder is deleted, so `latest_checkpoint` falls back to the one before it."""
+    checkpoint = Path(checkpoint)
+    shipped = Path(__file__).resolve().parents[1] / "weights"
+    if shipped in checkpoint.resolve().parents:
+        return "the weights shipped with cpfnet are damaged: reinstall cpfnet"
+    stage = checkpoint.parent.name
+    return (f"delete {checkpoint} to fall back to the checkpoint before it (then `cpfnet train {stage} --resume` "
+            f"continues from there), or train the {stage} stage again")
 
 
 def load_stage(runs: str | Path, stage: str,

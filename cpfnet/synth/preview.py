@@ -12,6 +12,7 @@ import numpy as np
 from cpfnet.body.draw import draw_flow, draw_parsing, draw_skeleton, image_grid
 from cpfnet.dataset.layout import VideoFolder
 from cpfnet.io.atomic import atomic_file
+from cpfnet.io.images import write_image
 
 COLUMNS = ("frame", "parsing", "keypoints", "warped I_a", "visibility", "flow")
 VISIBILITY_COLOURS = np.array([(60, 180, 75), (230, 40, 60), (45, 45, 45)], np.uint8)  # visible, hidden, bg
@@ -100,6 +101,6 @@ def write_previews(videos: list[str | os.PathLike], out_dir: str | os.PathLike, 
     paths = []
     for name, image in images.items():
         with atomic_file(out_dir / name) as tmp:
-            cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
+            write_image(tmp, cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
         paths.append(out_dir / name)
     return paths

@@ -8,17 +8,25 @@ needs: optimizers, step, data position, RNG states.
 
 from __future__ import annotations
 
+import io
 import random
 import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch import nn
 
+from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_dir, atomic_file
-from cpfnet.stages.weights import LATEST, STATE, checkpoints, step_name, weights_file
+from cpfnet.io.files import write_bytes, write_text
+from cpfnet.io.weight_files import load_weight_file
+from cpfnet.stages.weights import (LATEST, STATE, checkpoints, damaged_checkpoint_remedy, step_name,
+                                   weights_file)
+
+# What `save_checkpoint`'s caller puts in the state and resume reads back (cpfnet.training.trainer).
+STATE_KEYS = ("step", "steps_per_epoch", "world_size", "optimizers", "rng")
 
 
 def rng_state() -> dict:
@@ -51,13 +59,17 @@ def save_checkpoint(stage_dir: Path, step: int, networks: dict[str, nn.Module], 
                     keep: int) -> Path:
     """Write step folder `step` (weights + training state), point `latest` at it, keep the newest `keep`."""
     name = step_name(step)
+    # Serialised in memory, then written by cpfnet.io.files: a full disk is then an OSError naming the file
+    # (safetensors and torch.save writing themselves report it without errno or path).
     with atomic_dir(stage_dir / name, overwrite=True) as tmp:
         for net_name, module in networks.items():
-            save_file(_state_dict(module), str(weights_file(tmp, net_name)),
-                      metadata={"stage": stage_dir.name, "network": net_name, "step": str(step)})
-        torch.save(state, tmp / STATE)
+            write_bytes(weights_file(tmp, net_name), save(_state_dict(module), metadata={
+                "stage": stage_dir.name, "network": net_name, "step": str(step)}))
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        write_bytes(tmp / STATE, buffer.getvalue())
     with atomic_file(stage_dir / LATEST) as tmp:
-        tmp.write_text(name + "\n")
+        write_text(tmp, name + "\n")
     for _, old in checkpoints(stage_dir)[:-keep]:
         if old.name != name:
             shutil.rmtree(old, ignore_errors=True)
@@ -65,4 +77,10 @@ def save_checkpoint(stage_dir: Path, step: int, networks: dict[str, nn.Module], 
 
 
 def load_training_state(checkpoint: Path) -> dict:
-    return torch.load(checkpoint / STATE, map_location="cpu", weights_only=True)
+    """checkpoint/training_state.pt; a damaged file or one without the keys resume needs is a UserError."""
+    state = load_weight_file(checkpoint / STATE, damaged_checkpoint_remedy(checkpoint))
+    missing = [k for k in STATE_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise UserError(f"{checkpoint / STATE} is not a cpfnet training state (no {missing[0]!r}); "
+                        f"{damaged_checkpoint_remedy(checkpoint)}")
+    return state

@@ -21,9 +21,10 @@ import torch
 
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_file
+from cpfnet.io.files import write_text
 from cpfnet.configs.experiment import Config, dump_config
 from cpfnet.stages import registry
-from cpfnet.stages.weights import CONFIG, latest_checkpoint, load_weights, read_config
+from cpfnet.stages.weights import CONFIG, STATE, damaged_checkpoint_remedy, latest_checkpoint, load_weights, read_config
 from cpfnet.training import distributed
 from cpfnet.training.checkpoint import load_training_state, rng_state, save_checkpoint, set_rng_state
 from cpfnet.training.data import make_loader, to_device
@@ -103,8 +104,12 @@ def _restore(task, checkpoint: Path, ctx: distributed.Context, steps_per_epoch: 
     """Load weights, optimizers and this process's RNG states from `checkpoint`; -> the step it was taken at."""
     load_weights(checkpoint, task.networks)
     state = load_training_state(checkpoint)
-    for name, optimizer in task.optimizers.items():
-        optimizer.load_state_dict(state["optimizers"][name])
+    try:
+        for name, optimizer in task.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UserError(f"{checkpoint / STATE}: its optimizer state does not fit this stage ({type(exc).__name__}: "
+                        f"{str(exc)[:120]}); {damaged_checkpoint_remedy(checkpoint)}") from None
     if (state["steps_per_epoch"], state["world_size"]) != (steps_per_epoch, ctx.world_size):
         log.warning("the data or the number of processes changed since %s: training continues, but not "
                     "bit for bit as an uninterrupted run would have", checkpoint)
@@ -167,7 +172,7 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
         try:
             if ctx.is_main:
                 with atomic_file(stage_dir / CONFIG) as tmp:
-                    tmp.write_text(f"# resolved config of `cpfnet train {stage}`\n" + dump_config(config))
+                    write_text(tmp, f"# resolved config of `cpfnet train {stage}`\n" + dump_config(config))
                 log.info("training %s: %d samples, %d steps per epoch, global batch %d (%d per process x %d), "
                          "steps %d -> %d", stage, len(dataset), steps_per_epoch, schedule.batch_size, local_batch,
                          ctx.world_size, step, total)

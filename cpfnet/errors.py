@@ -4,6 +4,7 @@ faults that are shown the same way."""
 from __future__ import annotations
 
 import errno
+import os
 
 
 class UserError(Exception):
@@ -24,13 +25,21 @@ DISK_ERRORS = {
 }
 
 
+def _file_in_the_way(exc: OSError) -> bool:
+    """mkdir(parents=True, exist_ok=True) of a folder whose path is a regular file: EEXIST, not ENOTDIR."""
+    return exc.errno == errno.EEXIST and exc.filename is not None and os.path.exists(exc.filename) \
+        and not os.path.isdir(exc.filename)
+
+
 def is_disk_error(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in DISK_ERRORS
+    return isinstance(exc, OSError) and (exc.errno in DISK_ERRORS or _file_in_the_way(exc))
 
 
 def disk_error_message(exc: OSError, fallback: str | None = None) -> str:
     """'PATH: what happened; what to do' for an OSError of DISK_ERRORS; `fallback` names the output when the
     error carries no path (some writes report only the errno)."""
     where = exc.filename if exc.filename is not None else fallback
+    if _file_in_the_way(exc):
+        return f"{where}: is a file, where a folder is needed; choose another path"
     what = DISK_ERRORS[exc.errno]
     return f"{where}: {what}" if where else f"writing the output: {what}"

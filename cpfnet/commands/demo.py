@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
     pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device))
+    out.mkdir(parents=True, exist_ok=True)  # after the weights load: a damaged checkpoint leaves no folder
     print(f"stages from {pipeline.stages.runs} ({pipeline.size}x{pipeline.size} crops)")
     scores = synthetic_demo(pipeline, out, args.seed, args.frames, progress=not args.no_progress)
     print(f"synthetic transfer vs the true render: SSIM {scores.ssim:.3f}, PSNR {scores.psnr:.2f} dB "

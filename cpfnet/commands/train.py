@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cpfnet.errors import UserError
-    from cpfnet.configs.experiment import load_config
+    from cpfnet.configs.experiment import check_trainable, load_config, validate
     from cpfnet.stages.registry import check_stage
     from cpfnet.training.trainer import train
 
@@ -42,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
         config.stage(stage).schedule.steps, config.stage(stage).schedule.epochs = args.steps, 0.0
     if args.seed is not None:
         config.train.seed = args.seed
+    try:  # the overrides are checked as the file's own values were, before RUNS is touched
+        validate(config)
+        check_trainable(config, stage)
+    except UserError as exc:
+        raise UserError(f"{args.config}: {exc}") from None
     result = train(stage, config, args.data, args.runs, resume=args.resume, device=args.device,
                    progress=not args.no_progress)
     if result.checkpoint is not None:

@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--size {args.size}: use a multiple of 16, at least 32")
     if args.batch_size < 1:
         raise UserError(f"--batch-size {args.batch_size}: must be at least 1")
+    if args.size is not None:
+        _check_memory(args.size, args.batch_size)
     if args.personalize < 0:
         raise UserError(f"--personalize {args.personalize}: give a number of steps, 0 or more")
     if args.method != CPFNET:
@@ -59,6 +61,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {result.path}: {result.num_frames} frames, {result.width}x{result.height}, {result.fps:g} fps, "
           f"{result.num_frames / result.seconds:.2f} frames/s overall ({seconds})")
     return 0
+
+
+def _check_memory(size: int, batch: int) -> None:
+    """A floor of what stages 1-2 hold per batch at `size`: pose maps, parsing and image, float32."""
+    from cpfnet.body.parsing_labels import NUM_LABELS
+    from cpfnet.body.pose_maps import POSE_CHANNELS
+    from cpfnet.memory import check_fits
+
+    channels = POSE_CHANNELS + NUM_LABELS + 3
+    check_fits(batch * channels * size * size * 4,
+               f"--size {size} (one batch: {batch} x {channels} channels x {size} x {size} x 4 bytes)",
+               "use a smaller --size (the stages' own size is the default) or --batch-size")
 
 
 def methods() -> list[str]:

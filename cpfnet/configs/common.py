@@ -4,6 +4,7 @@ that go with them (each `validate(where)` raises a one-line UserError naming the
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from cpfnet.body.parsing_labels import NUM_LABELS
@@ -101,3 +102,67 @@ def check_fixed_by_data(section, where: str) -> None:
             fixed, why = FIXED_BY_DATA[f.name]
             raise UserError(f"{where}.{f.name} must be {fixed}, got {value}: the data fixes it ({why}); "
                             "leave the key out")
+
+
+# Range rules by key name, for every section (stages, baselines, their networks and losses alike), so a new
+# section is checked without code of its own. Ints: at least 1, or at least 0 for counts that may be none.
+_AT_LEAST_ZERO = {"n_downsample", "n_blocks", "n_adaptive_layers", "n_fc_layers", "flow_downsample", "flow_blocks",
+                  "previous_frames", "attention_downsample", "seed", "steps", "threads", "num_workers"}
+_AT_LEAST_ONE = {"ngf", "ndf", "flow_ngf", "channels", "regressor_channels", "n_layers", "num_d", "frames",
+                 "temporal_scales", "match_size", "tps_grid", "batch_size", "size"}
+_POSITIVE_FLOATS = {"lr", "pose_sigma", "reference_size", "flow_multiplier"}
+SEED_LIMIT = 2 ** 32  # numpy's seeds
+
+
+def _is_weight(name: str) -> bool:
+    return name == "weight" or name.endswith("_weight") or name.endswith("_weights")
+
+
+def check_ranges(section, where: str) -> None:
+    """Every number of the (nested) dataclass `section` within its key's range: finite floats, positive
+    learning rates, Adam betas in [0, 1), non-negative loss weights, positive widths and channel counts."""
+    for f in dataclasses.fields(section):
+        value, key = getattr(section, f.name), f"{where}.{f.name}"
+        if dataclasses.is_dataclass(value):
+            check_ranges(value, key)
+            continue
+        values = list(value) if isinstance(value, tuple) else [value]
+        for i, v in enumerate(values):
+            item = f"{key}[{i}]" if isinstance(value, tuple) else key
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                continue
+            if isinstance(v, float) and not math.isfinite(v):
+                raise UserError(f"{item} must be a finite number, got {v}")
+            if f.name == "betas" and not 0 <= v < 1:
+                raise UserError(f"{item} must be in [0, 1) (Adam's beta1, beta2; the paper: 0.5, 0.999), got {v}")
+            if f.name in _POSITIVE_FLOATS and not v > 0:
+                raise UserError(f"{item} must be positive, got {v}")
+            if _is_weight(f.name) and v < 0:
+                raise UserError(f"{item} must not be negative (0 switches the term off), got {v}")
+            if f.name in _AT_LEAST_ONE and v < 1:
+                raise UserError(f"{item} must be at least 1, got {v}")
+            if f.name in _AT_LEAST_ZERO and v < 0:
+                raise UserError(f"{item} must not be negative, got {v}")
+            if f.name == "seed" and v >= SEED_LIMIT:
+                raise UserError(f"{item} must be below 2**32, got {v}")
+
+
+def downsampling(section) -> int:
+    """The largest factor any network of the (nested) `section` halves its input by (2**n_downsample,
+    2**flow_downsample): the crop size must be a multiple of it."""
+    factor = 1
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            factor = max(factor, downsampling(value))
+        elif f.name in ("n_downsample", "flow_downsample") and isinstance(value, int) and 0 <= value < 31:
+            factor = max(factor, 2 ** value)
+    return factor
+
+
+def check_size_divisible(size: int, section, where: str) -> None:
+    factor = downsampling(section)
+    if size % factor:
+        raise UserError(f"data.size {size} must be a multiple of {factor}: the {where} networks halve it "
+                        f"{factor.bit_length() - 1} times (use {size // factor * factor or factor} or "
+                        f"{(size // factor + 1) * factor})")

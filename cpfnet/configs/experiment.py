@@ -15,9 +15,12 @@ from dataclasses import field, make_dataclass
 from importlib import resources
 from pathlib import Path
 
-from cpfnet.configs.common import DataConfig, TrainConfig, check_fixed_by_data
+from cpfnet.body.pose_maps import POSE_CHANNELS
+from cpfnet.configs.common import (DataConfig, TrainConfig, check_fixed_by_data, check_ranges,
+                                   check_size_divisible)
 from cpfnet.configs.dataclass_yaml import dump_yaml, from_dict, load_yaml
 from cpfnet.errors import UserError
+from cpfnet.memory import check_fits
 from cpfnet.stages import registry
 
 
@@ -56,18 +59,46 @@ def resolve_config_path(name_or_path: str) -> Path:
 
 
 def validate(config: Config) -> None:
-    """Value checks the types cannot express: each section's own `validate`, then the keys the data fixes."""
+    """Value checks the types cannot express: every number in its key's range, each section's own
+    `validate`, and the keys the data fixes."""
+    check_ranges(config.data, "data")
+    check_ranges(config.train, "train")
     config.data.validate("data")
     config.train.validate("train")
     for entry in registry.STAGES.values():
         section = getattr(config, entry.section)
+        check_ranges(section, entry.section)
         section.validate(entry.section)
         check_fixed_by_data(section, entry.section)
 
 
+def check_trainable(config: Config, stage: str) -> None:
+    """What training `stage` needs of the config beyond `validate`: a crop size its networks can halve as
+    often as they do, and one batch's inputs within the available memory (a floor: pose maps, frame and
+    appearance image of every sample, float32; K frames each for clip stages). Checked before RUNS is touched."""
+    section = config.stage(stage)
+    size = config.data.size
+    check_size_divisible(size, section, section_name(stage))
+    batch = section.schedule.batch_size
+    frames = getattr(section, "clip_length", 1)
+    per_sample = (POSE_CHANNELS + 6) * frames
+    check_fits(batch * per_sample * size * size * 4,
+               f"one batch of {stage} ({batch} x {per_sample} channels x {size} x {size} x 4 bytes)",
+               f"lower data.size or {section_name(stage)}.schedule.batch_size")
+
+
+def section_name(stage: str) -> str:
+    return registry.stage(stage).section
+
+
 def parse_config(text: str, where: str = "config") -> Config:
-    """YAML text -> Config (validated)."""
-    config = from_dict(Config, load_yaml(text, where), "config")
+    """YAML text -> Config (validated). An empty file is an error: it would silently mean every default
+    (the paper's configuration); `{}` says that on purpose."""
+    data = load_yaml(text, where)
+    if data is None:
+        raise UserError("the config file is empty (no keys); give the keys to change, a shipped config's name "
+                        "(" + ", ".join(known_configs()) + "), or `{}` for every default (the paper's settings)")
+    config = from_dict(Config, data, "config")
     validate(config)
     return config
 

@@ -35,7 +35,7 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
 
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
+    return f"{type(error).__name__}: {lines[0][:120]}" if lines else type(error).__name__
 
 
 def _h5_arrays(path: Path) -> dict[str, np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cpfnet.errors import UserError
+from cpfnet.memory import check_fits
 
 CROP_MODES = ("auto", "fixed", "track")
 BACKGROUNDS = ("inpaint", "median")
@@ -49,3 +50,6 @@ class PrepareConfig:
         for ok, message in checks:
             if not ok:
                 raise UserError(message)
+        # One crop as the coarse parser works on it: float32 RGB and a float32 mask at size x size.
+        check_fits(self.size * self.size * 4 * 4, f"--size {self.size} (one crop: {self.size} x {self.size} x 4 "
+                   "float32)", "use a smaller --size (448, the paper's, is the default)")

@@ -110,7 +110,7 @@ def load_weights(checkpoint: Path, networks: dict[str, nn.Module]) -> None:
             module.load_state_dict(tensors)
         except RuntimeError as exc:
             first = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
-            raise UserError(f"{path} does not fit the network its config.yaml describes ({first}); "
+            raise UserError(f"{path} does not fit the network its config.yaml describes ({first[:160]}); "
                             f"{damaged_checkpoint_remedy(checkpoint)}") from None
 
 

@@ -26,12 +26,14 @@ from cpfnet import __version__
 from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_dir
+from cpfnet.memory import check_fits
 from cpfnet.synth import ground_truth
 from cpfnet.synth.body import BodyModel, build_body
 from cpfnet.synth.camera import Camera, frame_camera
 from cpfnet.synth.identity import Identity, sample_identity
 from cpfnet.synth.motion import Motion, animate, keypoints_3d, sample_motion
 from cpfnet.synth.render import Renderer
+from cpfnet.synth.skeleton import NUM_BONES
 
 MIN_SIZE = 64
 
@@ -73,6 +75,12 @@ def validate(cfg: SynthConfig) -> None:
         raise UserError(f"--fps must be positive, got {cfg.fps}")
     if not 1 <= cfg.supersample <= 4:
         raise UserError(f"--supersample must be 1 to 4, got {cfg.supersample}")
+    # A floor of one frame's ray casting: per colour sample a float64 ray (origin, direction) and colour.
+    samples = cfg.size * cfg.size * cfg.supersample ** 2
+    check_fits(samples * 9 * 8, f"--size {cfg.size} (one frame: {cfg.size} x {cfg.size} x {cfg.supersample}^2 "
+               "samples x 9 float64)", "use a smaller --size or --supersample")
+    check_fits(cfg.frames * NUM_BONES * 16 * 8, f"--frames {cfg.frames} (the dance: a 4 x 4 float64 transform "
+               f"per frame and bone, {NUM_BONES} bones)", "use fewer --frames")
     out = Path(cfg.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a folder; choose another --out")

@@ -16,20 +16,32 @@ from cpfnet.io.atomic import write_json
 def read_openpose_json(path: str | os.PathLike) -> np.ndarray:
     """One OpenPose JSON file -> [18, 3] keypoints of its largest person (zeros when nobody was found).
 
-    OpenPose writes one entry per person; the one with the largest keypoint bounding box is the dancer."""
+    OpenPose writes one entry per person; the one with the largest keypoint bounding box is the dancer.
+    Anything else (not JSON, no `people` list, a person without 54 finite numbers) is a UserError."""
     path = Path(path)
     try:
         data = json.loads(path.read_text())
         people = data["people"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{path}: not an OpenPose keypoint JSON ({exc})") from None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError) as exc:
+        raise UserError(f"{path}: not an OpenPose keypoint JSON ({type(exc).__name__}: {str(exc)[:100]})") from None
+    if not isinstance(people, list):
+        raise UserError(f"{path}: not an OpenPose keypoint JSON (`people` is a {type(people).__name__}, not a list)")
     best, best_area = np.zeros((NUM_KEYPOINTS, 3), np.float32), -1.0
     for person in people:
-        flat = np.asarray(person.get("pose_keypoints_2d", []), np.float32)
-        if flat.size != NUM_KEYPOINTS * 3:
-            raise UserError(f"{path}: pose_keypoints_2d has {flat.size // 3} keypoints; cpfnet needs OpenPose's "
+        values = person.get("pose_keypoints_2d", []) if isinstance(person, dict) else None
+        if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                   for v in values):
+            raise UserError(f"{path}: a person's pose_keypoints_2d is not a list of numbers")
+        if len(values) != NUM_KEYPOINTS * 3:
+            raise UserError(f"{path}: pose_keypoints_2d has {len(values) // 3} keypoints; cpfnet needs OpenPose's "
                             f"COCO-18 model (run OpenPose with --model_pose COCO)")
-        kp = flat.reshape(NUM_KEYPOINTS, 3)
+        try:
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused just below
+                kp = np.asarray(values, np.float64).astype(np.float32).reshape(NUM_KEYPOINTS, 3)
+        except OverflowError:  # an integer beyond float64
+            kp = np.full((NUM_KEYPOINTS, 3), np.inf, np.float32)
+        if not np.isfinite(kp).all():
+            raise UserError(f"{path}: pose_keypoints_2d holds a value that is not a finite float32 number")
         ok = kp[:, 2] > 0
         area = float(np.ptp(kp[ok, 0]) * np.ptp(kp[ok, 1])) if ok.sum() >= 2 else 0.0
         if area > best_area:

@@ -61,14 +61,14 @@ def resolve_config_path(name_or_path: str) -> Path:
 def validate(config: Config) -> None:
     """Value checks the types cannot express: every number in its key's range, each section's own
     `validate`, and the keys the data fixes."""
-    check_ranges(config.data, "data")
-    check_ranges(config.train, "train")
     config.data.validate("data")
     config.train.validate("train")
+    check_ranges(config.data, "data")
+    check_ranges(config.train, "train")
     for entry in registry.STAGES.values():
         section = getattr(config, entry.section)
-        check_ranges(section, entry.section)
         section.validate(entry.section)
+        check_ranges(section, entry.section)
         check_fixed_by_data(section, entry.section)
 
 

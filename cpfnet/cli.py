@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args._run(args) or 0)
-    except UserError as exc:
-        print(f"cpfnet {args.command}: error: {exc}", file=sys.stderr)
+    except UserError as exc:  # one line, whatever a message quotes (a YAML key may hold a newline)
+        print(f"cpfnet {args.command}: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk, a read-only or missing folder: where the output goes, not a bug
         if not is_disk_error(exc):

@@ -83,7 +83,8 @@ def from_dict(cls, data: Any, where: str = "config"):
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in data if k not in names]
     if unknown:
-        raise UserError(f"unknown key {where}.{unknown[0]}; known keys of {where}: {', '.join(names)}")
+        key = unknown[0] if isinstance(unknown[0], str) and unknown[0].isprintable() else repr(unknown[0])
+        raise UserError(f"unknown key {where}.{key}; known keys of {where}: {', '.join(names)}")
     return cls(**{k: _convert(v, hints[k], f"{where}.{k}") for k, v in data.items()})
 
 

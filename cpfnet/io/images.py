@@ -133,7 +133,10 @@ def write_image(path: str | os.PathLike, image: np.ndarray, params: list[int] | 
     """Encode `image` (BGR, or one channel) in the format of `path`'s suffix and write it. A failed encode is a
     ValueError; a failed write an OSError carrying the errno and `path` (see cpfnet.cli for how it is shown)."""
     path = Path(path)
-    ok, encoded = cv2.imencode(path.suffix or ".png", image, params or [])
+    try:
+        ok, encoded = cv2.imencode(path.suffix or ".png", image, params or [])
+    except cv2.error:
+        ok = False
     if not ok:
         raise ValueError(f"{path}: OpenCV could not encode a {image.dtype} {image.shape} image as {path.suffix}")
     write_bytes(path, encoded.tobytes())

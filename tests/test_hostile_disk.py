@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from cpfnet.io.video import VideoWriter, iter_frames
+from hostile_inprocess import run_in_process
 from hostile_support import Snapshot, assert_one_line_error, hidden_leftovers, run_cli
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
@@ -58,25 +59,25 @@ def _looks_complete(root: Path) -> list[Path]:
     return sorted(root.rglob("meta.json")) + sorted(root.rglob("*.mp4")) + sorted(root.rglob("latest"))
 
 
-def test_prepare_onto_a_full_disk(small_disk, short_dance):
+def test_prepare_onto_a_full_disk(small_disk, short_dance, capsys):
     before = Snapshot(short_dance)
-    result = run_cli("prepare", short_dance, "--out", small_disk / "dataset", "--no-progress")
+    result = run_in_process(capsys, "prepare", short_dance, "--out", small_disk / "dataset", "--no-progress")
     assert_one_line_error(result, "no space left", str(small_disk / "dataset"))
     assert "prepared" not in result.stdout + result.stderr.replace("error", "")
     assert not _looks_complete(small_disk) and not hidden_leftovers(small_disk)
     assert Snapshot(short_dance) == before
 
 
-def test_synth_onto_a_full_disk(small_disk):
-    result = run_cli("synth", "--out", small_disk / "synth", "--videos", "2", "--frames", "20", "--size", "64",
-                     "--supersample", "1", "--workers", "1", "--no-progress")
+def test_synth_onto_a_full_disk(small_disk, capsys):
+    result = run_in_process(capsys, "synth", "--out", small_disk / "synth", "--videos", "2", "--frames", "20",
+                            "--size", "64", "--supersample", "1", "--workers", "1", "--no-progress")
     assert_one_line_error(result, "no space left", str(small_disk))
     assert not (small_disk / "synth").exists() and not hidden_leftovers(small_disk)
 
 
-def test_train_onto_a_full_disk(small_disk, synth_dataset):
-    result = run_cli("train", "parsing", "--config", "tiny", "--data", synth_dataset, "--runs", small_disk / "runs",
-                     "--steps", "1", "--no-progress")
+def test_train_onto_a_full_disk(small_disk, synth_dataset, capsys):
+    result = run_in_process(capsys, "train", "parsing", "--config", "tiny", "--data", synth_dataset, "--runs",
+                            small_disk / "runs", "--steps", "1", "--no-progress")
     assert_one_line_error(result, "no space left", str(small_disk / "runs"))
     assert not _looks_complete(small_disk) and not hidden_leftovers(small_disk)
 
@@ -104,27 +105,28 @@ def _commands(out: Path, synth_dataset: Path, photo: Path) -> dict[str, list]:
 
 
 @pytest.mark.parametrize("command", ["synth", "train", "demo", "prepare"])
-def test_an_output_on_a_read_only_mount(read_only, synth_dataset, command):
+def test_an_output_on_a_read_only_mount(read_only, synth_dataset, capsys, command):
     if command == "prepare" and not (REAL / "person.jpg").is_file():
         pytest.skip("../shared/real is absent")
-    result = run_cli(*_commands(read_only, synth_dataset, REAL / "person.jpg")[command])
+    result = run_in_process(capsys, *_commands(read_only, synth_dataset, REAL / "person.jpg")[command])
     assert_one_line_error(result, str(read_only), "read-only")
     assert not any(read_only.iterdir())
 
 
 @pytest.mark.parametrize("command", ["synth", "train", "demo"])
-def test_an_output_under_a_regular_file(tmp_path, synth_dataset, command):
+def test_an_output_under_a_regular_file(tmp_path, synth_dataset, capsys, command):
     blocker = tmp_path / "a_file"
     blocker.write_text("mine\n")
     before = Snapshot(tmp_path)
-    result = run_cli(*_commands(blocker, synth_dataset, tmp_path / "photo.png")[command])
+    result = run_in_process(capsys, *_commands(blocker, synth_dataset, tmp_path / "photo.png")[command])
     assert_one_line_error(result, str(blocker), "is a file" if command == "synth" else "not a folder")
     assert Snapshot(tmp_path) == before
 
 
-def test_an_output_name_too_long_for_the_file_system(tmp_path):
+def test_an_output_name_too_long_for_the_file_system(tmp_path, capsys):
     out = tmp_path / ("n" * 300)
-    result = run_cli("synth", "--out", out, "--videos", "1", "--frames", "4", "--size", "64", "--no-progress")
+    result = run_in_process(capsys, "synth", "--out", out, "--videos", "1", "--frames", "4", "--size", "64",
+                            "--no-progress")
     assert_one_line_error(result, "too long")
     assert not any(tmp_path.iterdir())
 

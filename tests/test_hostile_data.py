@@ -141,6 +141,20 @@ def test_damaged_video_is_refused_by_prepare(tmp_path, source, capsys, damage):
     assert Snapshot(tmp_path) == before and not (tmp_path / "dataset").exists()
 
 
+@pytest.mark.slow
+def test_damaged_source_video_is_refused_by_transfer(tmp_path, source):
+    """In its own process: MediaPipe's start-up notices, printed from its threads, once glued themselves to
+    the start of this error line ("INFO: cpfnet transfer: error: ...", about 1 run in 12)."""
+    bad = _damaged_video(tmp_path / "dance.mp4", source, "truncated")
+    target = tmp_path / "person.jpg"
+    target.write_bytes(_photo("jpeg"))  # a person, so MediaPipe starts before the source fails
+    before = Snapshot(tmp_path)
+    result = run_cli("transfer", "--source", bad, "--target", target, "--out", tmp_path / "out.mp4")
+    assert_one_line_error(result, str(bad), "not a readable video")
+    assert result.stderr.startswith("cpfnet transfer: error: "), result.stderr
+    assert Snapshot(tmp_path) == before and not hidden_leftovers(tmp_path)
+
+
 # ---- 3. weight files: damaged checkpoints, training states, `latest`, I3D and HED files ---------------------
 
 def _damage(path: Path, how: str) -> None:

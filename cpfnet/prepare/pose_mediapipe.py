@@ -87,6 +87,10 @@ class MediaPipePose:
             self._graph = mp_pose.Pose(static_image_mode=static, model_complexity=1,
                                        smooth_landmarks=smooth_landmarks, enable_segmentation=True,
                                        smooth_segmentation=not static)
+            # start_run opens the calculators on the graph's own threads; their notices ("INFO: Created
+            # TensorFlow Lite XNNPACK delegate") would otherwise reach stderr later, half of one glued to the
+            # start of an error line.
+            self._graph._graph.wait_until_idle()
         # The landmark model loads (and prints its notices) on the first person found.
         self._quiet = True
 

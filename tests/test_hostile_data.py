@@ -311,6 +311,8 @@ def test_command_line_overrides_are_checked_too(tmp_path, synth_dataset, capsys)
     ["synth", "--out", "{tmp}/synth", "--size", "100000"],
     ["synth", "--out", "{tmp}/synth", "--frames", "100000000000"],
     ["prepare", "{photo}", "--out", "{tmp}/dataset", "--size", "1000000"],
+    ["demo", "--out", "{tmp}/demo", "--frames", "100000000"],
+    ["prepare", "{source}", "--out", "{tmp}/dataset", "--background", "median", "--median-frames", "10000000000"],
 ])
 def test_absurd_sizes_are_refused_at_once_with_the_estimate(tmp_path, source, capsys, command):
     photo = tmp_path / "person.png"

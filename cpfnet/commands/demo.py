@@ -26,11 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
-    from cpfnet.transfer.demo import REAL_SAMPLES, real_demo, synthetic_demo
+    from cpfnet.memory import check_fits
+    from cpfnet.transfer.demo import REAL_SAMPLES, SYNTHETIC_COPIES, SYNTHETIC_SIZE, real_demo, synthetic_demo
     from cpfnet.transfer.pipeline import TransferPipeline
 
     if args.frames < 8:
         raise UserError(f"--frames {args.frames}: use at least 8")
+    check_fits(args.frames * SYNTHETIC_COPIES * SYNTHETIC_SIZE ** 2 * 3,
+               f"--frames {args.frames} ({SYNTHETIC_COPIES} copies of each {SYNTHETIC_SIZE} x {SYNTHETIC_SIZE} RGB "
+               "frame)", "use fewer --frames")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a folder")

@@ -26,6 +26,7 @@ from cpfnet.body.openpose_json import read_openpose_folder
 from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
 from cpfnet.errors import UserError
 from cpfnet.io.images import read_image, write_image
+from cpfnet.memory import check_fits
 from cpfnet.ops.crop import crop_box
 from cpfnet.prepare.background import MedianBackground, inpaint_background
 from cpfnet.prepare.config import PrepareConfig
@@ -79,6 +80,10 @@ def _analyse(source: FrameSource, config: PrepareConfig, openpose: np.ndarray | 
     use_mediapipe = not (openpose is not None and parsing is not None)
     tracker = PersonTracker(config.check_people_every, mask_threshold=config.mask_threshold) \
         if use_mediapipe and not source.photo else None
+    if config.background == "median" and not source.photo:  # it keeps that many whole frames and masks
+        check_fits(config.median_frames * source.width * source.height * 4,
+                   f"--median-frames {config.median_frames} of {source.width} x {source.height} (frames and masks)",
+                   "use fewer --median-frames")
     median = MedianBackground(config.median_frames, source.expected or None) \
         if config.background == "median" and not source.photo else None
     poses, boxes, found, several = [], [], [], 0

@@ -55,8 +55,13 @@ def _write_video(path: Path, frames: list[np.ndarray], fps: float) -> None:
             writer.write(frame)
 
 
-def synthetic_demo(pipeline: TransferPipeline, out: Path, seed: int = 2026, frames: int = 48, size: int = 256,
-                   progress: bool = True) -> Scores:
+SYNTHETIC_SIZE = 256  # pixels of the synthetic dancers
+# Frames of that size the synthetic demo holds at once, per frame of the dance: result, truth, source, skeleton.
+SYNTHETIC_COPIES = 4
+
+
+def synthetic_demo(pipeline: TransferPipeline, out: Path, seed: int = 2026, frames: int = 48,
+                   size: int = SYNTHETIC_SIZE, progress: bool = True) -> Scores:
     """Render A and B dancing motion m, transfer A's dance onto B's photo, score against B's true video."""
     with tempfile.TemporaryDirectory(prefix="cpfnet-demo-") as tmp:
         generate(SynthConfig(out=str(Path(tmp) / "synth"), videos=2, frames=frames, size=size, seed=seed,

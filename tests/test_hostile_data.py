@@ -122,6 +122,19 @@ def test_a_truncated_dataset_frame_stops_training_with_its_name(tmp_path, synth_
     assert_one_line_error(result, str(frame), "truncated")
 
 
+@pytest.mark.parametrize("pattern", ["video_0000/poses.npy", "*/flow/*.npy"])
+def test_a_truncated_dataset_array_stops_training_with_its_name(tmp_path, synth_dataset, capsys, pattern):
+    data = tmp_path / "data"
+    shutil.copytree(synth_dataset, data)
+    damaged = sorted(data.glob(pattern))  # every flow file: whichever the first batch reads is cut
+    for path in damaged:
+        path.write_bytes(path.read_bytes()[:int(path.stat().st_size * 0.6)])
+    result = run_in_process(capsys, "train", "flow", "--config", "tiny", "--data", data, "--runs",
+                            tmp_path / "runs", "--steps", "1", "--no-progress")
+    line = assert_one_line_error(result, "truncated", "make the dataset folder again")
+    assert any(str(path) in line for path in damaged), line
+
+
 # ---- videos: truncated, empty or random bytes (these passed before; kept as catalogue cases) ----------------
 
 def _damaged_video(path: Path, source: Path, damage: str) -> Path:

@@ -78,6 +78,16 @@ def read_labels(path: Path) -> np.ndarray:
     return image
 
 
+def read_npy(path: Path) -> np.ndarray:
+    """A .npy array; a missing, truncated or foreign file is a UserError naming it (np.load's own errors
+    are a ValueError or EOFError about reshaping)."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise UserError(f"{path}: missing, truncated or not a NumPy array file ({type(exc).__name__}: "
+                        f"{str(exc)[:80]}); make the dataset folder again") from None
+
+
 # Compression level 1: several times faster than the default and only slightly larger.
 def write_rgb(path: Path, image: np.ndarray) -> None:
     write_image(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1])
@@ -117,7 +127,7 @@ class VideoFolder:
     def poses(self) -> np.ndarray:
         """float32 [T, 18, 3] in crop pixels."""
         if self._poses is None:
-            poses = np.load(self.root / "poses.npy")
+            poses = read_npy(self.root / "poses.npy")
             if poses.shape != (self.meta.num_frames, NUM_KEYPOINTS, 3):
                 raise UserError(f"{self.root}/poses.npy has shape {poses.shape}, expected "
                                 f"({self.meta.num_frames}, {NUM_KEYPOINTS}, 3)")
@@ -142,7 +152,7 @@ class VideoFolder:
 
     def flow(self, i: int) -> np.ndarray:
         """float32 [S, S, 2]: appearance-frame pixel (x, y) of each pixel of frame i (synthetic only)."""
-        return np.load(self.root / "flow" / _frame_name(i, ".npy"))
+        return read_npy(self.root / "flow" / _frame_name(i, ".npy"))
 
     def visibility(self, i: int) -> np.ndarray:
         """uint8 [S, S]: 0 visible in the appearance frame, 1 hidden there, 2 background (synthetic only)."""

@@ -135,6 +135,22 @@ def test_a_truncated_dataset_array_stops_training_with_its_name(tmp_path, synth_
     assert any(str(path) in line for path in damaged), line
 
 
+def test_a_truncated_or_foreign_flow_file_of_the_lwg_baseline_is_refused(tmp_path):
+    from cpfnet.baselines.lwg.pipeline import load_flows
+
+    good = tmp_path / "flows.npz"
+    np.savez(good, flow=np.zeros((2, 2, 8, 8), np.float32), visibility=np.zeros((2, 8, 8), np.uint8))
+    assert len(load_flows(good, size=8)) == 2
+    cut, plain = tmp_path / "cut.npz", tmp_path / "plain.npz"
+    cut.write_bytes(good.read_bytes()[:good.stat().st_size // 2])
+    with plain.open("wb") as handle:
+        np.save(handle, np.zeros(3))
+    for bad in (cut, plain):
+        with pytest.raises(UserError, match="truncated or not an .npz of flows") as info:
+            load_flows(bad)
+        assert str(bad) in str(info.value)
+
+
 # ---- videos: truncated, empty or random bytes (these passed before; kept as catalogue cases) ----------------
 
 def _damaged_video(path: Path, source: Path, damage: str) -> Path:

@@ -17,6 +17,7 @@ must be rendered for those crops; `follow_person=False` keeps the target's own b
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -47,11 +48,15 @@ def load_flows(path: str | Path, size: int | None = None) -> list[tuple[np.ndarr
     path = Path(path)
     if not path.is_file():
         raise UserError(f"flow file {path} not found")
-    with np.load(path) as data:
-        missing = [k for k in ("flow", "visibility") if k not in data]
-        if missing:
-            raise UserError(f"{path} has no {missing[0]!r} array; it needs flow [T, 2, S, S] and visibility [T, S, S]")
-        flow, visibility = data["flow"].astype(np.float32), data["visibility"].astype(np.uint8)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in ("flow", "visibility") if k not in data]
+            if missing:
+                raise UserError(f"{path} has no {missing[0]!r} array; it needs flow [T, 2, S, S] and visibility "
+                                "[T, S, S]")
+            flow, visibility = data["flow"].astype(np.float32), data["visibility"].astype(np.uint8)
+    except (OSError, ValueError, EOFError, AttributeError, TypeError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path}: truncated or not an .npz of flows ({type(exc).__name__}: {str(exc)[:80]})") from None
     if flow.ndim != 4 or flow.shape[1] != 2 or visibility.shape != (flow.shape[0], *flow.shape[2:]):
         raise UserError(f"{path}: flow must be [T, 2, S, S] and visibility [T, S, S], got {flow.shape} and "
                         f"{visibility.shape}")

@@ -195,6 +195,34 @@ def test_interrupt_writes_a_checkpoint_and_resume_is_exact(synth_dataset, tmp_pa
                          tmp_path / "b" / "parsing" / f"step_{int(steps):06d}")
 
 
+def test_cpu_budget_stops_with_a_checkpoint_and_resume_is_exact(capsys, synth_dataset, tmp_path):
+    """--cpu-budget: a 1 ms budget is spent by the first step (a tiny parsing step takes tens of ms), so the run
+    stops there with a checkpoint and exit 0; resuming with the spent budget trains nothing; resuming without
+    one continues to the same weights as a run that was never stopped. The spent CPU time accumulates."""
+    common = ["--config", "tiny", "--data", str(synth_dataset), "--no-progress"]
+    assert main(["train", "parsing", "--runs", str(tmp_path / "a"), "--steps", "3", "--cpu-budget", "0.001",
+                 *common]) == 0
+    out = capsys.readouterr().out
+    assert "parsing: step 1 of 3" in out and "CPU budget 0.001 s reached" in out, out
+    stage_dir = tmp_path / "a" / "parsing"
+    assert (stage_dir / "latest").read_text().strip() == "step_000001"
+    first = load_training_state(stage_dir / "step_000001")["cpu_seconds"]
+    assert first >= 0.001
+
+    config = load_config("tiny")
+    config.parsing.schedule.steps = 3
+    again = train("parsing", config, synth_dataset, tmp_path / "a", resume=True, progress=False, cpu_budget=0.001)
+    assert again.step == 1 and again.budget_reached and not again.interrupted
+    assert sorted(p.name for p in stage_dir.glob("step_*")) == ["step_000001"]  # nothing trained, nothing new
+
+    resumed = train("parsing", config, synth_dataset, tmp_path / "a", resume=True, progress=False)
+    straight = train("parsing", config, synth_dataset, tmp_path / "b", progress=False, cpu_budget=1e6)
+    assert resumed.step == straight.step == 3 and not resumed.budget_reached and not straight.budget_reached
+    _assert_same_weights(resumed.checkpoint, straight.checkpoint)
+    assert load_training_state(resumed.checkpoint)["cpu_seconds"] > first
+    assert 0 < straight.cpu_seconds == pytest.approx(load_training_state(straight.checkpoint)["cpu_seconds"], abs=1)
+
+
 def test_use_flow_false_trains_without_the_flow_stage(synth_dataset, tmp_path):
     config = _tiny_yaml(tmp_path, foreground__generator__use_flow=False)
     assert main(["train", "foreground", "--config", str(config), "--data", str(synth_dataset), "--runs",
@@ -241,6 +269,9 @@ def test_one_line_errors(capsys, synth_dataset, tmp_path, tiny_runs):
     assert "flow has no checkpoint" in err and "train the flow stage first: cpfnet train flow" in err
     err = _error(capsys, "train", "fusion", "--config", "tiny", "--data", data, "--runs", str(tmp_path / "r"))
     assert "train the parsing stage first" in err
+    assert "--cpu-budget must be a positive number of seconds, got 0.0" in _error(
+        capsys, "train", "parsing", "--config", "tiny", "--data", data, "--runs", str(tmp_path / "r"),
+        "--cpu-budget", "0")
     assert "pass --resume to continue or choose another --runs" in _error(
         capsys, "train", "parsing", "--config", "tiny", "--data", data, "--runs", str(tiny_runs), "--steps", "1")
     other = _tiny_yaml(tmp_path, parsing__optimizer__lr=1e-3)

@@ -3,7 +3,8 @@
 Per step: the stage's `generator_step` gives named loss terms; their sum is minimised by the "generator"
 optimizer; adversarial stages then run `discriminator_step` and step the "discriminator" optimizer (the
 paper's alternating updates, III-C). Checkpoints every `train.checkpoint_every` steps, at the end, and when
-Ctrl-C / SIGTERM asks the run to stop; `resume=True` continues exactly where the latest checkpoint left off.
+Ctrl-C / SIGTERM asks the run to stop, and when a CPU budget (`cpu_budget`, CPU-seconds; cpfnet.training.cpu_budget
+says what counts) is spent; `resume=True` continues exactly where the latest checkpoint left off.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cpfnet.stages import registry
 from cpfnet.stages.weights import CONFIG, STATE, damaged_checkpoint_remedy, latest_checkpoint, load_weights, read_config
 from cpfnet.training import distributed
 from cpfnet.training.checkpoint import load_training_state, rng_state, save_checkpoint, set_rng_state
+from cpfnet.training.cpu_budget import CpuClock
 from cpfnet.training.data import make_loader, to_device
 from cpfnet.training.logging import TrainLogger
 from cpfnet.training.resume import config_difference
@@ -42,6 +44,8 @@ class TrainResult:
     checkpoint: Path | None  # the checkpoint written last (None on ranks other than 0)
     interrupted: bool
     networks: dict  # the trained networks (unwrapped), as this process holds them at the end
+    cpu_seconds: float = 0.0  # training CPU time of the stage so far, over resumed runs and summed over ranks
+    budget_reached: bool = False  # the run stopped because cpu_seconds reached the CPU budget
 
 
 class _StopRequest:
@@ -100,8 +104,9 @@ def check_run_folder(stage: str, config: Config, runs: Path, resume: bool) -> Pa
     return existing
 
 
-def _restore(task, checkpoint: Path, ctx: distributed.Context, steps_per_epoch: int) -> int:
-    """Load weights, optimizers and this process's RNG states from `checkpoint`; -> the step it was taken at."""
+def _restore(task, checkpoint: Path, ctx: distributed.Context, steps_per_epoch: int) -> tuple[int, float]:
+    """Load weights, optimizers and this process's RNG states from `checkpoint`; -> the step it was taken at
+    and the training CPU seconds spent until then (0 for checkpoints older than the CPU budget)."""
     load_weights(checkpoint, task.networks)
     state = load_training_state(checkpoint)
     try:
@@ -115,25 +120,29 @@ def _restore(task, checkpoint: Path, ctx: distributed.Context, steps_per_epoch: 
                     "bit for bit as an uninterrupted run would have", checkpoint)
     rngs = state["rng"]
     set_rng_state(rngs[ctx.rank] if ctx.rank < len(rngs) else rngs[0])
-    return state["step"]
+    return state["step"], float(state.get("cpu_seconds", 0.0))
 
 
 def train(stage: str, config: Config, data: str | Path, runs: str | Path, resume: bool = False,
-          device: str = "cpu", progress: bool = True) -> TrainResult:
-    """Train `stage` on the video folders under `data` into RUNS/STAGE (see cpfnet.training.checkpoint)."""
+          device: str = "cpu", progress: bool = True, cpu_budget: float | None = None) -> TrainResult:
+    """Train `stage` on the video folders under `data` into RUNS/STAGE (see cpfnet.training.checkpoint), until
+    the schedule's last step or, with `cpu_budget`, until the stage's training CPU seconds reach it (then a
+    checkpoint; resume with a larger budget or none to continue)."""
     registry.check_stage(stage)
+    if cpu_budget is not None and not cpu_budget > 0:
+        raise UserError(f"the CPU budget must be a positive number of seconds, got {cpu_budget}")
     data, runs = Path(data), Path(runs)
     if not data.is_dir():
         raise UserError(f"data folder {data} not found; make one with `cpfnet synth` or `cpfnet prepare`")
     ctx = distributed.setup(device)
     try:
-        return _train(stage, config, data, runs, resume, ctx, progress)
+        return _train(stage, config, data, runs, resume, ctx, progress, cpu_budget)
     finally:
         distributed.teardown(ctx)
 
 
 def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx: distributed.Context,
-           progress: bool) -> TrainResult:
+           progress: bool, cpu_budget: float | None) -> TrainResult:
     resume_from = check_run_folder(stage, config, runs, resume)
     if ctx.device.type == "cpu":
         torch.set_num_threads(config.train.threads or distributed.default_threads(ctx))
@@ -148,25 +157,28 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
         dataset, ctx, schedule.batch_size, seed, config.data.num_workers, stage)
     total = schedule.steps or max(1, math.ceil(schedule.epochs * steps_per_epoch))
 
-    step = _restore(task, resume_from, ctx, steps_per_epoch) if resume_from is not None else 0
+    step, cpu_spent = _restore(task, resume_from, ctx, steps_per_epoch) if resume_from is not None else (0, 0.0)
     task.distribute()
     task.train_mode()
 
     stage_dir = runs / stage
     distributed.barrier(ctx)  # every rank has checked RUNS before rank 0 writes to it
 
-    def checkpoint(at: int) -> Path | None:
+    def checkpoint(at: int, cpu_seconds: float) -> Path | None:
         rngs = distributed.gather(rng_state(), ctx)
         path = None
         if ctx.is_main:
             state = {"step": at, "epoch": at // steps_per_epoch, "batch_in_epoch": at % steps_per_epoch,
                      "steps_per_epoch": steps_per_epoch, "world_size": ctx.world_size, "dataset_size": len(dataset),
-                     "optimizers": {k: o.state_dict() for k, o in task.optimizers.items()}, "rng": rngs}
+                     "optimizers": {k: o.state_dict() for k, o in task.optimizers.items()}, "rng": rngs,
+                     "cpu_seconds": cpu_seconds}
             path = save_checkpoint(stage_dir, at, task.networks, state, config.train.keep_checkpoints)
         distributed.barrier(ctx)
         return path
 
     written, stopping, logger = resume_from, False, None
+    over_budget = cpu_budget is not None and cpu_spent >= cpu_budget
+    clock = CpuClock(ctx, cpu_spent)  # started after the setup above: the budget counts training only
     # From here on (before config.yaml appears) a Ctrl-C ends the run with a checkpoint after the next step.
     with _StopRequest() as stop:
         try:
@@ -176,8 +188,10 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
                 log.info("training %s: %d samples, %d steps per epoch, global batch %d (%d per process x %d), "
                          "steps %d -> %d", stage, len(dataset), steps_per_epoch, schedule.batch_size, local_batch,
                          ctx.world_size, step, total)
+                if cpu_budget is not None:
+                    log.info("CPU budget %.1f s, %.1f s spent before this run", cpu_budget, cpu_spent)
             logger = TrainLogger(stage_dir, ctx, total, step, config.train.log_every, progress)
-            while step < total and not stopping:
+            while step < total and not stopping and not over_budget:
                 epoch, position = divmod(step, steps_per_epoch)
                 sampler.set_position(epoch, position * local_batch)
                 for batch in loader:
@@ -197,13 +211,19 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
                         with torch.no_grad():
                             logger.images(step, task.images(batch, generated))
                     stopping = distributed.any_rank(stop.requested, ctx)
-                    if step % config.train.checkpoint_every == 0 or step == total or stopping:
-                        written = checkpoint(step)
-                    if stopping or step >= total:
+                    if cpu_budget is not None:  # the clock's sum over ranks: all ranks decide alike
+                        over_budget = clock.spent() >= cpu_budget
+                    if step % config.train.checkpoint_every == 0 or step == total or stopping or over_budget:
+                        written = checkpoint(step, clock.spent())
+                    if stopping or over_budget or step >= total:
                         break
         finally:
             if logger is not None:
                 logger.close()
     if stopping and ctx.is_main:
         log.warning("stopped at step %d of %d; continue with --resume", step, total)
-    return TrainResult(stage_dir, step, total, written, stopping, task.networks)
+    spent = clock.spent()
+    if over_budget and ctx.is_main:
+        log.info("CPU budget of %.1f s reached at step %d of %d (%.1f CPU-s); a larger budget and --resume "
+                 "continue", cpu_budget, step, total, spent)
+    return TrainResult(stage_dir, step, total, written, stopping, task.networks, spent, over_budget)

@@ -199,3 +199,23 @@ def test_attention_over_examples():
     p, prev_pose, prev, app, app_pose = _inputs(L=1, k=2)
     out = g(p, prev_pose, prev, app, app_pose)
     assert out["frame"].shape == (2, 3, 32, 32)
+
+
+def test_fewshot_every_block_adaptive():
+    """n_adaptive_layers = n_downsample + 1 generates the weights of every SPADE block, the bottleneck's too. That
+    block's input is the bottleneck itself (ch[n + 1] == ch[n]), so its input-side weights come from the pooled
+    bottleneck features q_n, as the released model takes the last level for them."""
+    torch.manual_seed(0)
+    g = _tiny_fewshot(n_adaptive_layers=4)
+    assert not any(hasattr(block.norm_0, "gamma") for block in g.blocks)
+    pose, prev_pose, prev, app, app_pose = _inputs(L=1)
+    encoded = g.encode_example(app[:, None], app_pose[:, None], pose)
+    assert len(encoded["weights"]) == 4
+    gamma_w = encoded["weights"][3]["0"][0]
+    assert gamma_w.shape == (2, g.ch[3], g.ch[3]) and not torch.allclose(gamma_w[0], gamma_w[1])
+    out = g(pose, prev_pose, prev, app, app_pose)
+    out["hallucinated"].sum().backward()
+    assert out["frame"].shape == (2, 3, 32, 32)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in g.weight_generators[3].parameters())
+    with pytest.raises(ValueError, match="n_adaptive_layers must be 0..4"):
+        _tiny_fewshot(n_adaptive_layers=5)

@@ -167,7 +167,11 @@ class FewShotVid2VidGenerator(nn.Module):
         q = []
         for f, g in zip(images, poses):  # q_l[b, c, c'] = mean over positions of f_c * softmax_c'(g)
             q.append(torch.einsum("bcp,bdp->bcd", f.flatten(2), g.flatten(2).softmax(dim=1)) / f[0, 0].numel())
-        weights = [{name: gen(q[i + 1] if name in ("0", "s") else q[i]) for name, gen in gens.items()}
+        # Block i's input side (norm_0, norm_s: ch[i+1] channels) takes q_{i+1}; the bottleneck block n has no
+        # level n+1: its input is the bottleneck itself (ch[n+1] == ch[n]), so q_n (the released model clamps
+        # the same way).
+        n = self.n_downsample
+        weights = [{name: gen(q[min(i + 1, n)] if name in ("0", "s") else q[i]) for name, gen in gens.items()}
                    for i, gens in enumerate(self.weight_generators)]
         index = torch.zeros(b, dtype=torch.long, device=examples.device)
         if attention is not None and k > 1:  # warp the example the attention draws on most

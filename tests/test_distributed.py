@@ -1,5 +1,6 @@
 """Distributed training: the data shards, and `torchrun --nproc_per_node=2` (gloo) keeping both ranks' weights
-identical through the foreground stage's alternating generator and discriminator steps."""
+identical through the foreground stage's alternating generator and discriminator steps, and both stopping at
+the same step on a CPU budget."""
 
 import os
 import socket
@@ -52,6 +53,11 @@ _SCRIPT = textwrap.dedent("""
     rank = int(__import__("os").environ["RANK"])
     save_file({f"{n}.{k}": v.contiguous() for n, m in result.networks.items() for k, v in m.state_dict().items()},
               f"{dump}/rank{rank}.safetensors")
+    # A 1 ms CPU budget, summed over the ranks, is spent by the first step: both ranks stop there together.
+    config.parsing.schedule.steps = 3
+    budget = train("parsing", config, data, runs, progress=False, cpu_budget=0.001)
+    with open(f"{dump}/budget{rank}.txt", "w") as f:
+        f.write(f"{budget.step} {budget.budget_reached} {budget.cpu_seconds!r}")
 """)
 
 
@@ -90,6 +96,10 @@ def test_torchrun_two_processes_hold_identical_weights(synth_dataset, tmp_path):
     assert any(not torch.equal(v, ranks[0][f"generator.{k}"]) for k, v in initial.items())
     state = torch.load(checkpoint / "training_state.pt", weights_only=True)
     assert state["world_size"] == 2 and len(state["rng"]) == 2
+    # The CPU budget is the sum over ranks, all-reduced: every rank stopped at the same step, with the same figure.
+    budgets = [(tmp_path / f"budget{r}.txt").read_text().split() for r in range(2)]
+    assert budgets[0] == budgets[1] and budgets[0][:2] == ["1", "True"], budgets
+    assert (tmp_path / "runs" / "parsing" / "latest").read_text().strip() == "step_000001"
 
 
 def test_worker_processes_do_not_change_the_batches():

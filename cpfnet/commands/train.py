@@ -18,7 +18,7 @@ import argparse
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("stage", metavar="STAGE",
                         help="parsing, flow, foreground or fusion; or a baseline of the paper's comparison: baseline-pix2pixhd, "
-                             "baseline-vid2vid, baseline-fewshot-vid2vid")
+                             "baseline-vid2vid, baseline-fewshot-vid2vid, baseline-soft-gated, baseline-lwg")
     parser.add_argument("--config", required=True, metavar="NAME|PATH",
                         help="a shipped config (paper, tiny) or a YAML file")
     parser.add_argument("--data", required=True, metavar="DIR", help="folder of cpfnet video folders")

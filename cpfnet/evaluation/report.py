@@ -42,7 +42,7 @@ def markdown(result: TableResult, picture_name: str | None = None) -> str:
     """The report as Markdown text."""
     n = len(result.cases)
     size = result.picture_rows[-1][1][0].shape[0] if result.picture_rows else None
-    lines = ["# Evaluation: CPF-Net, its ablations and the pix2pixHD baseline (paper Table I)", ""]
+    lines = ["# Evaluation: CPF-Net, its ablations and the baselines (paper Table I)", ""]
     if result.mode == CROSS_IDENTITY:
         lines.append(f"- **Data**: `{result.data}`, synthetic dancers, **cross-identity transfer**: each video's "
                      "ground-truth poses, retargeted to another identity dancing the same motion, drive the transfer "

@@ -46,6 +46,9 @@ _SCRIPT = textwrap.dedent("""
     from cpfnet.training.trainer import train
 
     data, runs, dump = sys.argv[1:4]
+    # Two train() calls in one process: join the group here, so that train() keeps it instead of leaving and
+    # joining again (a second rendezvous after leaving hangs).
+    dist.init_process_group("gloo")
     config = load_config("tiny")
     config.foreground.generator.use_flow = False  # no prerequisite stage needed
     config.foreground.schedule.steps = 2
@@ -58,6 +61,7 @@ _SCRIPT = textwrap.dedent("""
     budget = train("parsing", config, data, runs, progress=False, cpu_budget=0.001)
     with open(f"{dump}/budget{rank}.txt", "w") as f:
         f.write(f"{budget.step} {budget.budget_reached} {budget.cpu_seconds!r}")
+    dist.destroy_process_group()
 """)
 
 
@@ -72,11 +76,17 @@ def test_torchrun_two_processes_hold_identical_weights(synth_dataset, tmp_path):
     script = tmp_path / "train_two.py"
     script.write_text(_SCRIPT)
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_PORT")}
-    result = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
          f"--master_port={_free_port()}", str(script), str(synth_dataset), str(tmp_path / "runs"), str(tmp_path)],
-        capture_output=True, text=True, timeout=240, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        _, err = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # torchrun passes SIGTERM on to its workers; run()'s SIGKILL would leave them hanging
+        _, err = proc.communicate(timeout=60)
+        pytest.fail(f"torchrun did not finish in 240 s: {err[-3000:]}")
+    assert proc.returncode == 0, err[-3000:]
     ranks = [load_file(str(tmp_path / f"rank{r}.safetensors")) for r in range(2)]
     assert ranks[0].keys() == ranks[1].keys() and ranks[0]
     for key in ranks[0]:

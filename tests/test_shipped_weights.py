@@ -29,11 +29,13 @@ from cpfnet.transfer.retarget import retarget_poses
 from cpfnet.transfer.target import Target
 
 SEED, FRAMES, SIZE = 2026, 24, 128
-# The shipped weights (the `fast` stages at 128 px without a fusion stage, with the pixel path: a synthetic
-# folder's appearance frame is its full-size photo) on this case; the pasted photo scores 0.8016, 17.883.
-SCORES = {"ssim": 0.9179, "psnr": 25.254}
-MARGIN = {"ssim": 0.02, "psnr": 0.5}
-FRAME_MEANS = {0: 142.4084, 6: 142.9302, 12: 147.3463, 18: 147.9276}  # mean of the output frame, 0-255
+# The shipped weights (the `fast` stages at 128 px without a fusion stage, with the pixel path showing only
+# the photo's pixels, the default: a synthetic folder's appearance frame is its full-size photo) on this
+# case; the pasted photo scores 0.8016, 17.883. (With the hidden parts generated, `generate_hidden`, these
+# synthetic dancers score 0.9179, 25.254: the generator was trained on them; on real footage it loses.)
+SCORES = {"ssim": 0.9071, "psnr": 23.646, "ssim_generated": 0.9179, "psnr_generated": 25.254}
+MARGIN = {"ssim": 0.02, "psnr": 0.5, "ssim_generated": 0.02, "psnr_generated": 0.5}
+FRAME_MEANS = {0: 141.9389, 6: 142.889, 12: 147.3414, 18: 147.6902}  # mean of the output frame, 0-255
 
 
 def _batch(images: list[np.ndarray]) -> torch.Tensor:
@@ -41,7 +43,8 @@ def _batch(images: list[np.ndarray]) -> torch.Tensor:
 
 
 def _transfer(root) -> tuple[list[np.ndarray], dict[str, dict[str, float]]]:
-    """(the output frames [H, W, 3] uint8, {"ours"|"pasted": {"ssim", "psnr"}})."""
+    """(the output frames [H, W, 3] uint8, {"ours"|"pasted": {"ssim", "psnr", and "ours" also "ssim_generated",
+    "psnr_generated": with `generate_hidden`, so the generator's weights stay guarded too}})."""
     generate(SynthConfig(out=str(root / "synth"), videos=2, frames=FRAMES, size=SIZE, seed=SEED,
                          identities_per_motion=2, workers=1), show_progress=False)
     source, truth = (VideoFolder(p) for p in find_videos(root / "synth"))
@@ -50,6 +53,8 @@ def _transfer(root) -> tuple[list[np.ndarray], dict[str, dict[str, float]]]:
     poses = retarget_poses(source.poses, target.pose_in_photo, anchor_frame=anchor)
     pipeline = TransferPipeline.from_checkpoints(None, "cpu")  # None: the shipped weights
     made = list(pipeline.frames(poses, target, anchor_frame=anchor))
+    pipeline.generate_hidden = True
+    generated = list(pipeline.frames(poses, target, anchor_frame=anchor))
     real = [truth.frame(t) for t in range(len(truth))]
     scored = [t for t in range(len(real)) if t != anchor]  # the photo's own frame would favour the floor
     truth_batch = _batch([real[t] for t in scored])
@@ -57,6 +62,9 @@ def _transfer(root) -> tuple[list[np.ndarray], dict[str, dict[str, float]]]:
     for name, frames in (("ours", [made[t] for t in scored]), ("pasted", [real[anchor]] * len(scored))):
         batch = _batch(frames)
         out[name] = {"ssim": ssim(batch, truth_batch).mean().item(), "psnr": psnr(batch, truth_batch).mean().item()}
+    batch = _batch([generated[t] for t in scored])
+    out["ours"].update(ssim_generated=ssim(batch, truth_batch).mean().item(),
+                       psnr_generated=psnr(batch, truth_batch).mean().item())
     return made, out
 
 
@@ -70,7 +78,7 @@ def scores(transferred):
     return transferred[1]
 
 
-@pytest.mark.parametrize("metric", ["ssim", "psnr"])
+@pytest.mark.parametrize("metric", list(SCORES))
 def test_shipped_weights_keep_their_score(scores, metric):
     assert scores["ours"][metric] >= SCORES[metric] - MARGIN[metric], scores
 

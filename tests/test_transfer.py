@@ -328,6 +328,21 @@ def test_the_pixel_path_is_sharper_than_the_crop():
     assert detail(with_pixels) > 2 * detail(without)
 
 
+def test_by_default_the_pixel_path_shows_only_the_photos_pixels():
+    """The default: the generator's pixels never reach the frame (another generator, the same frames); with
+    generate_hidden they fill what the photo does not show (a moving dance hides and reveals parts)."""
+    target, (_, poses, _) = _photo_case()[0], _random_case()
+    made = {}
+    for seed in (5, 6):
+        stages = _random_stages()
+        stages.foreground = tiny_stages(True, seed=seed)[2]
+        for hidden in (False, True):
+            pipeline = TransferPipeline(stages, use_fusion=False, generate_hidden=hidden)
+            made[seed, hidden] = np.stack(list(pipeline.frames(poses, target)))
+    assert np.array_equal(made[5, False], made[6, False])
+    assert np.abs(made[5, True].astype(int) - made[6, True]).max() > 10
+
+
 def test_the_pixel_path_needs_a_flow_stage():
     with pytest.raises(ValueError, match="needs a flow stage"):
         TransferPipeline(_random_stages(use_flow=False), pixel_path=True)

@@ -33,9 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pixel-path", action="store_true",
                         help="paste the generated crop upsampled instead of warping the photo's own pixels at full "
                              "resolution (the paper's output; blurrier)")
+    parser.add_argument("--generate-hidden", action="store_true",
+                        help="with the pixel path, fill the parts the photo does not show with the generator's "
+                             "pixels (its blend weight m) instead of the photo's warped pixels (default: the "
+                             "photo's; they score better on real footage with the shipped weights)")
     parser.add_argument("--personalize", type=int, default=0, metavar="STEPS",
                         help="first fine-tune the generator on the target photo for STEPS steps (about 1 s each "
-                             "at 128 px on a CPU core; default 0: off)")
+                             "at 128 px on a CPU core; default 0: off); implies --generate-hidden")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,7 +97,7 @@ def _baseline(args: argparse.Namespace, device):
     stage = f"baseline-{args.method}"
     used = [flag for flag, on in (("--size", args.size is not None), ("--no-flow", args.no_flow),
                                   ("--no-fusion", args.no_fusion), ("--no-pixel-path", args.no_pixel_path),
-                                  ("--personalize", args.personalize > 0)) if on]
+                                  ("--generate-hidden", args.generate_hidden), ("--personalize", args.personalize > 0)) if on]
     if used:
         raise UserError(f"{used[0]} applies to --method cpfnet only (a baseline runs at the size it was trained at)")
     if args.checkpoints is None:
@@ -109,7 +113,11 @@ def _cpfnet(args: argparse.Namespace, device):
 
     pipeline = TransferPipeline.from_checkpoints(args.checkpoints, device, use_fusion=False if args.no_fusion else None,
                                                  batch_size=args.batch_size, size=args.size,
-                                                 pixel_path=False if args.no_pixel_path or args.no_flow else None)
+                                                 pixel_path=False if args.no_pixel_path or args.no_flow else None,
+                                                 generate_hidden=args.generate_hidden or args.personalize > 0)
+    if args.generate_hidden and not pipeline.pixel_path:
+        raise UserError("--generate-hidden chooses what the pixel path shows: drop --no-pixel-path/--no-flow, "
+                        "or drop --generate-hidden")
     if args.personalize and not pipeline.use_flow:
         raise UserError("--personalize needs checkpoints whose foreground stage uses appearance flow")
     if args.no_flow and pipeline.use_flow:

@@ -61,7 +61,8 @@ class TransferPipeline(FramePipeline):
     """
 
     def __init__(self, stages: TrainedStages, device: str | torch.device = "cpu", use_fusion: bool | None = None,
-                 batch_size: int = 8, size: int | None = None, pixel_path: bool | None = None):
+                 batch_size: int = 8, size: int | None = None, pixel_path: bool | None = None,
+                 generate_hidden: bool = False):
         if use_fusion and stages.fusion is None:
             raise ValueError("use_fusion needs a fusion stage")
         # None: fuse when the stages have a fusion stage (the shipped weights have none: README).
@@ -70,6 +71,10 @@ class TransferPipeline(FramePipeline):
         if pixel_path and not stages.use_flow:
             raise ValueError("the pixel path warps the photo by the flow: it needs a flow stage")
         self.pixel_path = stages.use_flow if pixel_path is None else pixel_path
+        # With the pixel path, what fills the parts the photo does not show: the photo's pixels wherever the
+        # flow points (default: on real footage they score better than the generated ones, README "What the
+        # shipped weights do on real photos"), or the generator's, mixed by its blend weight m.
+        self.generate_hidden = generate_hidden
         self.stages = stages
         self.device = torch.device(device)
         self.use_fusion = use_fusion
@@ -114,10 +119,13 @@ class TransferPipeline(FramePipeline):
     def _paste_pixels(self, target: Target, photo: tuple[torch.Tensor, torch.Tensor], box, made: dict, k: int,
                       mask: torch.Tensor) -> np.ndarray:
         """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
-        photo's resolution: the flow, upsampled, samples the full-size photo; the blend weight m (or, for a
-        generator without a blend head, the visibility's 'visible' probability) mixes those real pixels with
-        the generated ones; the silhouette is the warped photo mask where the photo shows the part, the fusion
-        mask (eq. 5) where it hides it."""
+        photo's resolution: the flow, upsampled, samples the full-size photo and its person mask, within stage
+        1's person mask (a learned flow is defined everywhere, also off the body).
+
+        By default every pixel is the photo's own, the warped photo mask the silhouette. With
+        `generate_hidden`, the blend weight m (or, for a generator without a blend head, the visibility's
+        'visible' probability) mixes those real pixels with the generated ones, and the silhouette is the
+        warped photo mask where the photo shows the part, the fusion mask (eq. 5) where it hides it."""
         height, width = target.background.shape[:2]
         x0, y0, x1, y1 = box
         region = (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))), min(width, int(np.ceil(x1))),
@@ -126,16 +134,15 @@ class TransferPipeline(FramePipeline):
             return target.background.copy()
         flow = crop_flow_to_photo(made["flow"][k:k + 1], box, target.box, region)
         warped = warp_photo(*photo, flow)
+        # Stage 1's person mask, a little dilated at crop resolution, bounds where the warped photo may show.
+        bound = sample_crop(F.max_pool2d(person_mask(made["parsing"][k:k + 1]), 3, stride=1, padding=1), box, region)
+        if not self.generate_hidden:
+            return composite(target.background, region, warped["image"], (warped["alpha"] * bound).clamp(0, 1))
         visible = made["visibility"][k:k + 1, :1]
         weight = made["blend"][k:k + 1] if made.get("blend") is not None else visible
-        # Stage 1's person mask, a little dilated at crop resolution, bounds where the warped photo may show
-        # (a learned flow is defined everywhere, also off the body).
-        bound = F.max_pool2d(person_mask(made["parsing"][k:k + 1]), 3, stride=1, padding=1)
-        m, v, generated, mask_up, bound = (sample_crop(x, box, region) for x in
-                                           (weight, visible, made["foreground"][k:k + 1] * 0.5 + 0.5, mask, bound))
+        m, v, generated, mask_up = (sample_crop(x, box, region) for x in
+                                    (weight, visible, made["foreground"][k:k + 1] * 0.5 + 0.5, mask))
         image = m * warped["image"] + (1 - m) * generated
-        # The silhouette is the photo's own (warped) where the flow says the photo shows the part, the
-        # fusion mask where it is hidden there.
         alpha = (v * warped["alpha"] + (1 - v) * mask_up) * bound
         return composite(target.background, region, image, alpha.clamp(0, 1))
 

@@ -46,6 +46,28 @@ def _open(path: str | os.PathLike):
     return container
 
 
+# Still-image suffixes (cpfnet.prepare.inputs.PHOTO_SUFFIXES; not imported: that module imports this one).
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".heic"}
+
+
+def require_video(path: str | os.PathLike, option: str) -> None:
+    """A UserError when `path` is a still image (by its suffix, or FFmpeg opening it as one) given where a
+    video belongs; anything else (a video, a missing or unreadable file) is left to the readers' own errors."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    image = path.suffix.lower() in _IMAGE_SUFFIXES
+    if not image:
+        try:
+            with av.open(str(path)) as container:
+                name = container.format.name
+                image = name == "image2" or name.endswith("_pipe")
+        except av.error.FFmpegError:
+            return
+    if image:
+        raise UserError(f"{option} {path} is a photo, not a video; give a video of the dance (.mp4, .mov, ...)")
+
+
 def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
     k = round(rotation / 90) % 4
     return np.ascontiguousarray(np.rot90(image, k)) if k else image

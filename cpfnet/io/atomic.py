@@ -100,26 +100,30 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def stale_temporaries(final: str | os.PathLike) -> list[Path]:
-    """Temporaries of `final` (any kind) left by dead writers on this host: safe to delete."""
-    final = Path(final)
-    if not final.parent.is_dir():
+def stale_in(folder: str | os.PathLike, stems: set[str] | None = None) -> list[Path]:
+    """Temporaries in `folder` left by dead writers on this host (only those of `stems`, when given)."""
+    folder, host = Path(folder), host_tag()
+    if not folder.is_dir():
         return []
-    stems = {_stem_for(final, is_dir) for is_dir in (False, True)}
-    host, found = host_tag(), []
-    for entry in final.parent.iterdir():
+    found = []
+    for entry in folder.iterdir():
         match = _NAME.match(entry.name)
         if match is None or match["host"] != host or int(match["pid"]) == os.getpid():
             continue
-        if match["stem"] in stems and not _alive(int(match["pid"])):
+        if (stems is None or match["stem"] in stems) and not _alive(int(match["pid"])):
             found.append(entry)
     return sorted(found)
 
 
-def remove_stale(final: str | os.PathLike) -> list[Path]:
-    """Delete `stale_temporaries(final)`; -> what was deleted."""
+def stale_temporaries(final: str | os.PathLike) -> list[Path]:
+    """Temporaries of `final` (any kind) left by dead writers on this host: safe to delete."""
+    final = Path(final)
+    return stale_in(final.parent, {_stem_for(final, is_dir) for is_dir in (False, True)})
+
+
+def _delete(paths: list[Path]) -> list[Path]:
     removed = []
-    for path in stale_temporaries(final):
+    for path in paths:
         try:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
@@ -129,6 +133,16 @@ def remove_stale(final: str | os.PathLike) -> list[Path]:
         except FileNotFoundError:  # another run cleaned it up first
             pass
     return removed
+
+
+def remove_stale(final: str | os.PathLike) -> list[Path]:
+    """Delete `stale_temporaries(final)`; -> what was deleted."""
+    return _delete(stale_temporaries(final))
+
+
+def remove_stale_in(folder: str | os.PathLike) -> list[Path]:
+    """Delete `stale_in(folder)` (for a folder its writer has locked); -> what was deleted."""
+    return _delete(stale_in(folder))
 
 
 def _create_file(final: Path, suffix: str | None) -> Path:

@@ -31,7 +31,13 @@ LOCK_NAME = ".cpfnet-lock"
 def lock_beside(folder: str | os.PathLike) -> Path:
     """The lock file of a folder that is written under a temporary name and renamed into place."""
     folder = Path(folder)
-    return folder.parent / f".{folder.name}{LOCK_NAME}"
+    try:
+        limit = os.pathconf(folder.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    # A name near the limit is cut (two such names may then share a lock: only ever one writer too many refused)
+    stem = folder.name.encode()[:limit - 1 - len(LOCK_NAME)].decode(errors="ignore")
+    return folder.parent / f".{stem}{LOCK_NAME}"
 
 
 def lock_inside(folder: str | os.PathLike) -> Path:

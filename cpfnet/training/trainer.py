@@ -24,7 +24,7 @@ import torch
 
 from cpfnet.errors import UserError
 from cpfnet.io import lock
-from cpfnet.io.atomic import atomic_file
+from cpfnet.io.atomic import atomic_file, remove_stale_in
 from cpfnet.io.files import write_text
 from cpfnet.configs.experiment import Config, dump_config
 from cpfnet.stages import registry
@@ -160,6 +160,9 @@ def _run_lock(stage_dir: Path, ctx: distributed.Context) -> Iterator[None]:
                 refused = str(exc)
         if distributed.any_rank(refused is not None, ctx):
             raise UserError(refused or f"rank 0 could not lock {stage_dir}: another run is writing it")
+        if ctx.is_main:  # what a killed run of this stage left half-written: no live writer can own it now
+            for path in remove_stale_in(stage_dir):
+                log.info("removed %s, left by a run that was killed", path)
         yield
 
 

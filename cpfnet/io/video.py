@@ -146,6 +146,7 @@ class VideoWriter:
         self._container = av.open(str(self._tmp), mode="w")
         self._stream = None
         self.num_frames = 0
+        self.width = self.height = 0  # the file's frame size, once the first frame is written
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB uint8 frame [H, W, 3]; every frame must have the first one's size."""
@@ -157,6 +158,7 @@ class VideoWriter:
             self._stream.width, self._stream.height = width + width % 2, height + height % 2
             self._stream.pix_fmt = "yuv420p"
             self._size = (height, width)
+            self.width, self.height = self._stream.width, self._stream.height  # as encoded (padded to even)
         elif (height, width) != self._size:
             raise ValueError(f"frame size {(height, width)} differs from the first frame's {self._size}")
         if height % 2 or width % 2:

@@ -77,8 +77,8 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
                 result.write(frame)
             if side is not None:
                 shown = next(sources)
-                combined = side_by_side(shown, draw_skeleton(None, poses[t], size=shown.shape[:2]), frame)
-                side.write(combined)
-        height, width = (frame if result is not None else combined).shape[:2]  # what outputs[0] shows
+                side.write(side_by_side(shown, draw_skeleton(None, poses[t], size=shown.shape[:2]), frame))
+        first = result if result is not None else side
+        width, height = first.width, first.height  # outputs[0]'s frames as the file holds them
     return TransferResult(outputs[0], len(moved), fps, width, height, time.perf_counter() - started,
                           dict(pipeline.timings.seconds))

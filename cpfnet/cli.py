@@ -55,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         with signals.sigterm_raises():  # kill PID cleans up as Ctrl-C does
-            return int(args._run(args) or 0)
+            try:
+                code = int(args._run(args) or 0)
+            except Exception as exc:
+                signals.reraise_if_terminated(exc)
+                raise
+            signals.check()  # a SIGTERM that a library swallowed: still not a success
+            return code
     except UserError as exc:  # one line, whatever a message quotes (a YAML key may hold a newline)
         print(f"cpfnet {args.command}: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return 2

@@ -21,8 +21,28 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+received: int | None = None  # the SIGTERM this process got, if any: see `reraise_if_terminated`
+
+
 def _raise(signum, frame) -> None:
+    global received
+    received = signum
     raise Terminated(signum)
+
+
+def check() -> None:
+    """Raise `Terminated` if a SIGTERM came. Called where frames are read and written and before a temporary
+    is renamed into place: a SIGTERM that arrived during an import of a C extension (MediaPipe's bindings)
+    can be swallowed there, and the run must stop all the same, not finish as if nothing happened."""
+    if received is not None:
+        raise Terminated(received)
+
+
+def reraise_if_terminated(exc: BaseException) -> None:
+    """Raise `Terminated` when `exc` is what a SIGTERM became on its way up (C code, an import in progress
+    and some libraries turn the KeyboardInterrupt into an ImportError or RuntimeError); else do nothing."""
+    if received is not None and not isinstance(exc, KeyboardInterrupt):
+        raise Terminated(received) from exc
 
 
 def install() -> None:
@@ -36,6 +56,8 @@ def sigterm_raises() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    global received
+    received = None
     previous = signal.signal(signal.SIGTERM, _raise)
     try:
         yield

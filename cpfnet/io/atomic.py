@@ -27,6 +27,8 @@ import string
 from pathlib import Path
 from typing import Iterator
 
+from cpfnet import signals
+
 KINDS = ("tmp", "partial", "old", "masks")  # a file, a folder being built, a folder being replaced, scratch
 _PID_DIGITS, _TOKEN_CHARS = 10, 6  # room kept for any pid, so a final name's stem is cut the same way always
 _MAX_SUFFIX = 16  # a longer "suffix" (a dot early in a long name) is no file format: keep it in the stem
@@ -180,6 +182,7 @@ def atomic_file(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp = _create_file(path, suffix)
     try:
         yield tmp
+        signals.check()  # a stopped run never puts its output in place
         tmp.chmod(0o666 & ~_umask())  # created 0600; give the file the mode a plain open() would
         os.replace(tmp, path)
     except BaseException:
@@ -213,6 +216,7 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pat
     tmp = make_temporary_dir(path)
     try:
         yield tmp
+        signals.check()  # a stopped run never puts its output in place
         tmp.chmod(0o777 & ~_umask())  # created 0700; shared datasets need the usual mode
         if path.exists():
             if not overwrite:

@@ -15,6 +15,7 @@ from typing import Iterator
 import av
 import numpy as np
 
+from cpfnet import signals
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_file
 
@@ -109,6 +110,7 @@ def iter_frames(path: str | os.PathLike, start: int = 0, count: int | None = Non
                 continue
             if count is not None and index >= start + count:
                 break
+            signals.check()
             yield _upright(frame.to_ndarray(format="rgb24"), int(frame.rotation or 0))
     except av.error.FFmpegError as exc:
         raise UserError(f"{path}: the video breaks off after frame {index} ({exc.strerror or exc}); "
@@ -152,6 +154,7 @@ class VideoWriter:
         """Append one RGB uint8 frame [H, W, 3]; every frame must have the first one's size."""
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise ValueError(f"expected an RGB uint8 [H, W, 3] frame, got {frame.dtype} {frame.shape}")
+        signals.check()
         height, width = frame.shape[:2]
         if self._stream is None:
             self._stream = self._container.add_stream("libx264", rate=self._fps, options=self._options)

@@ -63,6 +63,7 @@ class PrepareJob:
             log.debug("%s failed:\n%s", self.path, traceback.format_exc())
             return "failed", f"{self.path}: unexpected {type(exc).__name__}: {exc} (run with -v for details)"
         except Exception as exc:  # a bug or an unforeseen file problem: report it, carry on with the others
+            signals.reraise_if_terminated(exc)  # unless it is a SIGTERM in disguise: then stop
             log.debug("%s failed:\n%s", self.path, traceback.format_exc())
             return "failed", f"{self.path}: unexpected {type(exc).__name__}: {exc} (run with -v for details)"
 

@@ -62,6 +62,7 @@ def _reached(stage_dir: Path) -> int:
     return -1 if checkpoint is None else load_training_state(checkpoint)["step"]
 
 
+@pytest.mark.slow
 def test_a_second_train_into_the_same_runs_is_refused_and_sigterm_stops_the_first_with_a_checkpoint(
         synth_dataset, tmp_path):
     runs = tmp_path / "runs"
@@ -82,6 +83,7 @@ def test_a_second_train_into_the_same_runs_is_refused_and_sigterm_stops_the_firs
     assert networks["generator"] is not None and hidden_leftovers(runs) == []
 
 
+@pytest.mark.slow
 def test_kill9_of_training_then_resume_continues_and_cleans_up(synth_dataset, tmp_path):
     runs = tmp_path / "runs"
     common = ["--config", _tiny_config(tmp_path, 1), "--data", synth_dataset, "--runs", runs, "--no-progress"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,9 @@ from cpfnet.cli import main
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_dir, atomic_file, remove_stale, stale_temporaries, temporary_name
 from cpfnet.io.paths import Output, check_outputs, same_path
-from cpfnet.io.video import VideoWriter
+from cpfnet.io.video import VideoWriter, iter_frames
 from cpfnet.transfer.target import cap_photo
-from hostile_support import Snapshot, assert_one_line_error, hidden_leftovers
+from hostile_support import ROOT, Snapshot, assert_one_line_error, hidden_leftovers
 
 
 def _main(capsys, *args) -> subprocess.CompletedProcess:
@@ -153,6 +154,37 @@ def test_evaluate_and_demo_outputs_that_alias_inputs_are_refused(capsys, user_fi
     assert_one_line_error(_main(capsys, "demo", "--out", real, "--real", real), "--out", "same folder as --real")
     assert_one_line_error(_main(capsys, "demo", "--out", video), "--out", "is a file, not a folder")
     assert Snapshot(folder) == before
+
+
+def test_study_outputs_that_alias_inputs_are_refused(capsys, user_files):
+    folder, video, _ = user_files
+    videos = folder / "folder"
+    (videos / "clip.mp4").write_bytes(video.read_bytes())
+    (folder / "study").mkdir()
+    (folder / "study" / "manifest.json").write_text("{}")
+    before = Snapshot(folder)
+    assert_one_line_error(_main(capsys, "study", "create", folder, f"ours={videos}", "--overwrite"), "STUDY",
+                          "holds NAME=DIR")
+    assert_one_line_error(_main(capsys, "study", "results", folder / "study", "--out",
+                                folder / "study" / "manifest.md"), "--out's .json", "inside STUDY")
+    assert Snapshot(folder) == before
+
+
+def test_two_writers_of_one_output_leave_one_complete_file(tmp_path):
+    """Two processes stream a video into one path at once: each writes its own temporary; the last rename
+    wins, and the file is complete, the other's frames never mixed in."""
+    script = ("import sys, time, numpy as np; sys.path.insert(0, sys.argv[1]); "
+              "from cpfnet.io.video import VideoWriter\n"
+              "with VideoWriter(sys.argv[2], fps=8) as w:\n"
+              "    for t in range(6):\n"
+              "        w.write(np.full((32, 48, 3), int(sys.argv[3]), np.uint8)); time.sleep(0.15)\n")
+    out = tmp_path / "out.mp4"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(ROOT), str(out), str(v)]) for v in (40, 200)]
+    assert [p.wait(60) for p in procs] == [0, 0]
+    frames = list(iter_frames(out))
+    means = [float(f.mean()) for f in frames]  # one writer's grey (40 or 200) in every frame
+    assert len(frames) == 6 and max(means) - min(means) < 20
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
 
 
 def test_same_path_follows_symlinks_dotdot_and_hard_links(tmp_path):

@@ -11,7 +11,7 @@ import importlib
 import logging
 import sys
 
-from cpfnet import __version__
+from cpfnet import __version__, signals
 from cpfnet.errors import UserError, disk_error_message, is_disk_error
 
 # Each name is a module cpfnet.commands.<name> with `add_arguments(parser)`, `run(args) -> int` and a
@@ -54,7 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args._run(args) or 0)
+        with signals.sigterm_raises():  # kill PID cleans up as Ctrl-C does
+            try:
+                code = int(args._run(args) or 0)
+            except Exception as exc:
+                signals.reraise_if_terminated(exc)
+                raise
+            signals.check()  # a SIGTERM that a library swallowed: still not a success
+            return code
     except UserError as exc:  # one line, whatever a message quotes (a YAML key may hold a newline)
         print(f"cpfnet {args.command}: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return 2
@@ -67,9 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cpfnet {args.command}: error: out of memory; use a smaller --size, --batch-size or config, or a "
               "machine with more memory", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"cpfnet {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        what, code = signals.exit_code(exc)
+        print(f"cpfnet {args.command}: interrupted ({what})", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
+    from cpfnet.io.paths import Output, check_outputs
     from cpfnet.memory import check_fits
     from cpfnet.transfer.demo import REAL_SAMPLES, SYNTHETIC_COPIES, SYNTHETIC_SIZE, real_demo, synthetic_demo
     from cpfnet.transfer.pipeline import TransferPipeline
@@ -36,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
                f"--frames {args.frames} ({SYNTHETIC_COPIES} copies of each {SYNTHETIC_SIZE} x {SYNTHETIC_SIZE} RGB "
                "frame)", "use fewer --frames")
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out} exists and is not a folder")
+    check_outputs([Output(out, "--out", "folder", replaced=False)],
+                  [("--real", Path(args.real) if args.real else REAL_SAMPLES), ("--checkpoints", args.checkpoints)])
     pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device))
     out.mkdir(parents=True, exist_ok=True)  # after the weights load: a damaged checkpoint leaves no folder
     print(f"stages from {pipeline.stages.runs} ({pipeline.size}x{pipeline.size} crops)")

@@ -80,15 +80,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_fvd(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
     from cpfnet.evaluation.fvd import FVDEmbedder, fvd_between_folders
     from cpfnet.evaluation.i3d_weights import load_i3d
     from cpfnet.io.atomic import write_json
+    from cpfnet.io.paths import Output, check_outputs
 
     device = resolve_device(args.device)
     if args.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.json:
+        check_outputs([Output(Path(args.json), "--json")],
+                      [("REAL", args.real), ("FAKE", args.fake), ("--i3d-weights", args.i3d_weights)])
     # The cheap checks (folders, counts, lengths) run before the weights load; see fvd_between_folders.
     report = fvd_between_folders(
         args.real, args.fake, frames=args.frames, start=args.start, progress=not args.no_progress,
@@ -108,6 +114,7 @@ def _run_table(args: argparse.Namespace) -> int:
     from cpfnet.evaluation.i3d_weights import load_i3d
     from cpfnet.evaluation.report import write_report
     from cpfnet.evaluation.table import evaluate_table
+    from cpfnet.io.paths import check_outputs
     from cpfnet.io.video import check_writable
 
     import torch
@@ -122,6 +129,8 @@ def _run_table(args: argparse.Namespace) -> int:
         raise UserError(f"--out {out} is a folder; give a file name such as report.md")
     if out.suffix.lower() == ".png":
         raise UserError(f"--out {out}: the report is Markdown and the picture goes beside it as .png; use report.md")
+    check_outputs(_report_outputs(out, args.json),
+                  [("--data", args.data), *(("--runs", r) for r in args.runs), ("--i3d-weights", args.i3d_weights)])
     check_writable(out)
     result = evaluate_table(args.data, args.runs, frames=args.frames, max_videos=args.max_videos, device=str(device),
                             embedder=lambda: FVDEmbedder(load_i3d(args.i3d_weights, device).fuse_batch_norm(), device),
@@ -132,6 +141,16 @@ def _run_table(args: argparse.Namespace) -> int:
     print(f"wrote {', '.join(str(p) for p in written.values())} ({len(result.cases)} videos, "
           f"{result.timings['total']:.0f} s)")
     return 0
+
+
+def _report_outputs(out, json_path) -> list:
+    """What `evaluate table` and `evaluate real` write: OUT, the picture OUT.png beside it, --json."""
+    from pathlib import Path
+
+    from cpfnet.io.paths import Output
+
+    outputs = [Output(out, "--out"), Output(out.with_suffix(".png"), "--out's picture")]
+    return outputs + ([Output(Path(json_path), "--json")] if json_path else [])
 
 
 def _run_real(args: argparse.Namespace) -> int:
@@ -145,6 +164,7 @@ def _run_real(args: argparse.Namespace) -> int:
     from cpfnet.evaluation.real_clips import load_real_clip
     from cpfnet.evaluation.real_methods import real_methods
     from cpfnet.evaluation.real_report import write_real_report
+    from cpfnet.io.paths import check_outputs
     from cpfnet.io.video import check_writable
 
     device = resolve_device(args.device)
@@ -158,6 +178,8 @@ def _run_real(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir() or out.suffix.lower() == ".png":
         raise UserError(f"--out {out}: give a Markdown file name such as report.md (the picture goes beside it)")
+    check_outputs(_report_outputs(out, args.json),
+                  [*(("VIDEO", v) for v in args.videos), *(("--runs", r) for r in args.runs)])
     check_writable(out)
     if args.personalize < 0:
         raise UserError(f"--personalize must be 0 or more, got {args.personalize}")

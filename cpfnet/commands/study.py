@@ -75,7 +75,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cpfnet.io.paths import Output, check_outputs
     from cpfnet.study.manifest import DEFAULT_QUESTION, StudyConfig, create_study
+
+    check_outputs([Output(Path(args.out), "STUDY", "folder")],
+                  [(f"NAME=DIR {m}", m.partition("=")[2] or None) for m in args.methods])
 
     cfg = StudyConfig(out=args.out, methods=args.methods, reference=args.reference,
                       variants=tuple(v.strip() for v in args.variants.split(",") if v.strip()),
@@ -128,6 +134,7 @@ def _results(args: argparse.Namespace) -> int:
 
     from cpfnet.errors import UserError
     from cpfnet.io.atomic import atomic_file, write_json
+    from cpfnet.io.paths import Output, check_outputs
     from cpfnet.study.manifest import load_study
     from cpfnet.study.stats import compute_results, to_markdown
 
@@ -135,6 +142,10 @@ def _results(args: argparse.Namespace) -> int:
         raise UserError("--allowed-check-failures must be >= 0 and --bootstrap >= 1")
     if args.out and Path(args.out).suffix.lower() == ".json":
         raise UserError("--out is the Markdown table (TABLE.md); the JSON goes beside it")
+    if args.out:
+        out = Path(args.out)
+        check_outputs([Output(out, "--out"), Output(out.with_suffix(".json"), "--out's .json")],
+                      [("STUDY", args.study)])
     study = load_study(args.study)
     store = _store(study, args.db)
     try:

@@ -35,12 +35,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import signal
+    import sys
+    from pathlib import Path
+
+    from cpfnet import signals
     from cpfnet.errors import UserError
     from cpfnet.configs.experiment import check_trainable, load_config, validate
+    from cpfnet.io.paths import Output, check_outputs
     from cpfnet.stages.registry import check_stage
     from cpfnet.training.trainer import train
 
     stage = check_stage(args.stage)
+    check_outputs([Output(Path(args.runs), "--runs", "folder", replaced=False),
+                   Output(Path(args.runs) / stage, f"--runs (its {stage} folder)", "folder", replaced=False)],
+                  [("--data", args.data)])
     config = load_config(args.config)
     if args.steps is not None:
         if args.steps < 1:
@@ -61,4 +70,9 @@ def run(args: argparse.Namespace) -> int:
         budget = (f", CPU budget {args.cpu_budget:g} s reached" if result.budget_reached else "")
         print(f"{stage}: step {result.step} of {result.total_steps}, {result.cpu_seconds:.1f} training CPU-s"
               f"{budget}, checkpoint {result.checkpoint}")
-    return 130 if result.interrupted else 0
+    if not result.interrupted:
+        return 0
+    signum = result.stop_signal or signal.SIGINT
+    print(f"cpfnet train: interrupted ({signals.describe(signum)}) at step {result.step}; the checkpoint is written, "
+          "continue with --resume", file=sys.stderr)
+    return 128 + signum

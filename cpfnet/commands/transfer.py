@@ -40,11 +40,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--personalize", type=int, default=0, metavar="STEPS",
                         help="first fine-tune the generator on the target photo for STEPS steps (about 1 s each "
                              "at 128 px on a CPU core; default 0: off); implies --generate-hidden")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--max-side", type=int, default=1920, metavar="PX",
+                      help="scale a larger target photo down so the output's longer side is PX (default 1920; the "
+                           "time per frame grows with the photo's megapixels)")
+    size.add_argument("--full-size", action="store_true", help="keep the target photo's full size (no --max-side cap)")
+    parser.add_argument("--min-person-fraction", type=float, default=0.5,
+                        help="fail when the person is found in fewer of the source's frames than this (default 0.5)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from cpfnet.device import resolve_device
     from cpfnet.errors import UserError
+    from cpfnet.io.paths import Output, check_outputs
+    from cpfnet.io.video import require_video
     from cpfnet.transfer.video import transfer_video
 
     if args.size is not None and (args.size < 32 or args.size % 16):
@@ -55,12 +66,21 @@ def run(args: argparse.Namespace) -> int:
         _check_memory(args.size, args.batch_size)
     if args.personalize < 0:
         raise UserError(f"--personalize {args.personalize}: give a number of steps, 0 or more")
+    if args.max_side < 64:
+        raise UserError(f"--max-side {args.max_side}: use at least 64 (or --full-size for no cap)")
+    if not 0 <= args.min_person_fraction <= 1:
+        raise UserError(f"--min-person-fraction {args.min_person_fraction}: must be in [0, 1]")
+    check_outputs([Output(Path(args.out), "--out")],
+                  [("--source", args.source), ("--target", args.target), ("--checkpoints", args.checkpoints)])
+    require_video(args.source, "--source")
     if args.method != CPFNET:
         pipeline = _baseline(args, resolve_device(args.device))
     else:
         pipeline = _cpfnet(args, resolve_device(args.device))
     out, side = (None, args.out) if args.side_by_side else (args.out, None)
-    result = transfer_video(pipeline, args.source, args.target, out, side, personalize_steps=args.personalize)
+    result = transfer_video(pipeline, args.source, args.target, out, side, personalize_steps=args.personalize,
+                            max_side=None if args.full_size else args.max_side,
+                            min_person_fraction=args.min_person_fraction)
     seconds = ", ".join(f"{k} {v:.1f}s" for k, v in result.stage_seconds.items())
     print(f"wrote {result.path}: {result.num_frames} frames, {result.width}x{result.height}, {result.fps:g} fps, "
           f"{result.num_frames / result.seconds:.2f} frames/s overall ({seconds})")

@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cpfnet import signals
 from cpfnet.body.keypoints import NUM_KEYPOINTS
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_dir, write_json
@@ -181,6 +182,7 @@ class VideoFolderWriter:
     def add_frame(self, image: np.ndarray, parsing: np.ndarray, flow: np.ndarray | None = None,
                   visibility: np.ndarray | None = None) -> None:
         """Append frame `num_frames`: RGB [S, S, 3], labels [S, S] (+ flow [S, S, 2], visibility [S, S])."""
+        signals.check()  # a SIGTERM swallowed on its way up still stops the run (cpfnet.signals)
         i = self.num_frames
         write_rgb(self.tmp / "frames" / _frame_name(i, ".png"), image)
         write_labels(self.tmp / "parsing" / _frame_name(i, ".png"), parsing)

@@ -15,6 +15,7 @@ from typing import Iterator
 import av
 import numpy as np
 
+from cpfnet import signals
 from cpfnet.errors import UserError
 from cpfnet.io.atomic import atomic_file
 
@@ -44,6 +45,28 @@ def _open(path: str | os.PathLike):
         container.close()
         raise UserError(f"{path}: has no video stream")
     return container
+
+
+# Still-image suffixes (cpfnet.prepare.inputs.PHOTO_SUFFIXES; not imported: that module imports this one).
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".heic"}
+
+
+def require_video(path: str | os.PathLike, option: str) -> None:
+    """A UserError when `path` is a still image (by its suffix, or FFmpeg opening it as one) given where a
+    video belongs; anything else (a video, a missing or unreadable file) is left to the readers' own errors."""
+    path = Path(path)
+    if not path.is_file():
+        return
+    image = path.suffix.lower() in _IMAGE_SUFFIXES
+    if not image:
+        try:
+            with av.open(str(path)) as container:
+                name = container.format.name
+                image = name == "image2" or name.endswith("_pipe")
+        except av.error.FFmpegError:
+            return
+    if image:
+        raise UserError(f"{option} {path} is a photo, not a video; give a video of the dance (.mp4, .mov, ...)")
 
 
 def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -87,6 +110,7 @@ def iter_frames(path: str | os.PathLike, start: int = 0, count: int | None = Non
                 continue
             if count is not None and index >= start + count:
                 break
+            signals.check()
             yield _upright(frame.to_ndarray(format="rgb24"), int(frame.rotation or 0))
     except av.error.FFmpegError as exc:
         raise UserError(f"{path}: the video breaks off after frame {index} ({exc.strerror or exc}); "
@@ -124,17 +148,20 @@ class VideoWriter:
         self._container = av.open(str(self._tmp), mode="w")
         self._stream = None
         self.num_frames = 0
+        self.width = self.height = 0  # the file's frame size, once the first frame is written
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB uint8 frame [H, W, 3]; every frame must have the first one's size."""
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise ValueError(f"expected an RGB uint8 [H, W, 3] frame, got {frame.dtype} {frame.shape}")
+        signals.check()
         height, width = frame.shape[:2]
         if self._stream is None:
             self._stream = self._container.add_stream("libx264", rate=self._fps, options=self._options)
             self._stream.width, self._stream.height = width + width % 2, height + height % 2
             self._stream.pix_fmt = "yuv420p"
             self._size = (height, width)
+            self.width, self.height = self._stream.width, self._stream.height  # as encoded (padded to even)
         elif (height, width) != self._size:
             raise ValueError(f"frame size {(height, width)} differs from the first frame's {self._size}")
         if height % 2 or width % 2:

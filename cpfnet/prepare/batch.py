@@ -15,7 +15,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from cpfnet.dataset.layout import META
+from cpfnet import signals
 from cpfnet.errors import UserError, is_disk_error
+from cpfnet.io.paths import Output, check_outputs
 from cpfnet.prepare.config import PrepareConfig
 from cpfnet.prepare.inputs import dataset_names, take_shard
 from cpfnet.prepare.video import prepare_video
@@ -61,6 +63,7 @@ class PrepareJob:
             log.debug("%s failed:\n%s", self.path, traceback.format_exc())
             return "failed", f"{self.path}: unexpected {type(exc).__name__}: {exc} (run with -v for details)"
         except Exception as exc:  # a bug or an unforeseen file problem: report it, carry on with the others
+            signals.reraise_if_terminated(exc)  # unless it is a SIGTERM in disguise: then stop
             log.debug("%s failed:\n%s", self.path, traceback.format_exc())
             return "failed", f"{self.path}: unexpected {type(exc).__name__}: {exc} (run with -v for details)"
 
@@ -71,6 +74,7 @@ def _run_job(job: PrepareJob) -> tuple[str, str]:
 
 def _init_worker(level: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    signals.install()  # the parent's SIGTERM to its workers cleans up their temporaries, as Ctrl-C does
 
 
 def resolve_external(root: str | os.PathLike | None, path: Path, name: str, single: bool,
@@ -97,23 +101,34 @@ def _run_in_processes(jobs: list[PrepareJob], workers: int, record) -> None:
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                                 initargs=(logging.getLogger().level,)) as pool:
         running: dict[concurrent.futures.Future, tuple[PrepareJob, int]] = {}
-        while waiting or running:
-            while waiting and free_rows:
-                job, row = waiting.pop(), free_rows.pop()
-                try:
-                    running[pool.submit(_run_job, dataclasses.replace(job, position=row))] = (job, row)
-                except concurrent.futures.process.BrokenProcessPool as exc:
-                    record(job, "failed", f"{job.path}: its worker process died ({exc})")
-                    free_rows.append(row)
-            done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-            for future in done:
-                job, row = running.pop(future)
+        try:
+            _drive(pool, waiting, free_rows, running, record)
+        except BaseException:  # Ctrl-C or SIGTERM of this process: stop the workers (they clean up), then leave
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():
+                child.terminate()
+            raise
+
+
+def _drive(pool, waiting: list[PrepareJob], free_rows: list[int], running: dict, record) -> None:
+    """Keep every worker busy until every job has been recorded."""
+    while waiting or running:
+        while waiting and free_rows:
+            job, row = waiting.pop(), free_rows.pop()
+            try:
+                running[pool.submit(_run_job, dataclasses.replace(job, position=row))] = (job, row)
+            except concurrent.futures.process.BrokenProcessPool as exc:
+                record(job, "failed", f"{job.path}: its worker process died ({exc})")
                 free_rows.append(row)
-                try:
-                    outcome = future.result()
-                except concurrent.futures.process.BrokenProcessPool as exc:  # a worker died (out of memory?)
-                    outcome = ("failed", f"{job.path}: its worker process died ({exc})")
-                record(job, *outcome)
+        done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+            job, row = running.pop(future)
+            free_rows.append(row)
+            try:
+                outcome = future.result()
+            except concurrent.futures.process.BrokenProcessPool as exc:  # a worker died (out of memory?)
+                outcome = ("failed", f"{job.path}: its worker process died ({exc})")
+            record(job, *outcome)
 
 
 def prepare_many(inputs: list[Path], out_root: str | os.PathLike, config: PrepareConfig | None = None,
@@ -127,6 +142,10 @@ def prepare_many(inputs: list[Path], out_root: str | os.PathLike, config: Prepar
     config.validate()
     out_root = Path(out_root)
     names = dataset_names(inputs)
+    # Up front, for all inputs: no dataset folder may replace (or be) an input, --openpose or --parsing.
+    read = [("INPUT", path) for path in inputs] + [("--openpose", openpose), ("--parsing", parsing)]
+    check_outputs([Output(out_root, "--out", "folder", replaced=False)]
+                  + [Output(out_root / name, "--out", "folder") for name in names], read)
     report = PrepareReport()
     jobs = []
     for path, name in take_shard(list(zip(inputs, names)), shard):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,6 +26,8 @@ from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
 from cpfnet.errors import UserError
 from cpfnet.io.images import read_image, write_image
 from cpfnet.memory import check_fits
+from cpfnet.io import lock
+from cpfnet.io.atomic import scratch_dir
 from cpfnet.ops.crop import crop_box
 from cpfnet.prepare.background import MedianBackground, inpaint_background
 from cpfnet.prepare.config import PrepareConfig
@@ -164,13 +165,22 @@ def prepare_video(path: str | os.PathLike, out: str | os.PathLike, config: Prepa
     path, out = Path(path), Path(out)
     if out.exists() and not overwrite:
         raise UserError(f"{out} exists; pass --overwrite to replace it")
+    # One writer per dataset folder (cpfnet.io.lock): a second run into it is refused at once.
+    with lock.hold(lock.lock_beside(out), f"the dataset folder {out}"):
+        if out.exists() and not overwrite:  # a run that held the lock just finished it
+            raise UserError(f"{out} exists; pass --overwrite to replace it")
+        return _prepare_locked(path, out, config, openpose, parsing, overwrite, progress, progress_position)
+
+
+def _prepare_locked(path: Path, out: Path, config: PrepareConfig, openpose, parsing, overwrite: bool,
+                    progress: bool, progress_position: int | None) -> Path:
     source = FrameSource.open(path)
     openpose_poses = read_openpose_folder(openpose) if openpose is not None else None
     external = ExternalParsing(Path(parsing), source) if parsing is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     total = 2 * source.expected if source.expected else None
     with _progress(total, out.name, progress_position, progress) as bar, \
-            tempfile.TemporaryDirectory(prefix=f".{out.name}.masks-", dir=out.parent) as scratch:
+            scratch_dir(out) as scratch:
         analysis = _analyse(source, config, openpose_poses, external, Path(scratch) if external is None else None,
                             bar)
         _check_person(source, analysis, config)

@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import queue as queue_module
 import signal
-import threading
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,11 +21,13 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from cpfnet import __version__
+from cpfnet import __version__, signals
 from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
 from cpfnet.errors import UserError
+from cpfnet.io import lock
 from cpfnet.io.atomic import atomic_dir
 from cpfnet.memory import check_fits
+from cpfnet.io.paths import Output, check_outputs
 from cpfnet.synth import ground_truth
 from cpfnet.synth.body import BodyModel, build_body
 from cpfnet.synth.camera import Camera, frame_camera
@@ -82,8 +83,7 @@ def validate(cfg: SynthConfig) -> None:
     check_fits(cfg.frames * NUM_BONES * 16 * 8, f"--frames {cfg.frames} (the dance: a 4 x 4 float64 transform "
                f"per frame and bone, {NUM_BONES} bones)", "use fewer --frames")
     out = Path(cfg.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out} exists and is not a folder; choose another --out")
+    check_outputs([Output(out, "--out", "folder")])
     if out.is_dir() and any(out.iterdir()) and not cfg.overwrite:
         raise UserError(f"{out} exists and is not empty; pass --overwrite to replace it")
 
@@ -232,10 +232,6 @@ def _run_parallel(tasks: list[VideoTask], cfg: SynthConfig, root: Path, workers:
                 p.join()
 
 
-def _terminate(signum, frame):
-    raise SystemExit(128 + signum)
-
-
 def generate(cfg: SynthConfig, show_progress: bool = True) -> Path:
     """Render every video of `cfg` into `cfg.out`, built beside it and moved into place at the end: an
     error or an interruption (Ctrl-C, SIGTERM) leaves nothing behind."""
@@ -243,9 +239,9 @@ def generate(cfg: SynthConfig, show_progress: bool = True) -> Path:
     out = Path(cfg.out)
     tasks = plan(cfg)
     workers = min(cfg.workers or default_workers(cfg.videos), cfg.videos)
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try:
+    # One writer per OUT (cpfnet.io.lock); validate again under the lock, in case a run just finished.
+    with signals.sigterm_raises(), lock.hold(lock.lock_beside(out), f"the dataset folder {out}"):
+        validate(cfg)
         with atomic_dir(out, overwrite=out.exists()) as tmp, \
                 tqdm(total=cfg.videos * cfg.frames, unit="frame", desc="synth", disable=not show_progress) as bar:
             if workers == 1:
@@ -253,7 +249,4 @@ def generate(cfg: SynthConfig, show_progress: bool = True) -> Path:
                     render_video(task, cfg, tmp, bar.update)
             else:
                 _run_parallel(tasks, cfg, tmp, workers, bar)
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
     return out

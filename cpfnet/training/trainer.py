@@ -9,6 +9,7 @@ says what counts) is spent; `resume=True` continues exactly where the latest che
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
@@ -16,12 +17,14 @@ import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
 
 from cpfnet.errors import UserError
-from cpfnet.io.atomic import atomic_file
+from cpfnet.io import lock
+from cpfnet.io.atomic import atomic_file, remove_stale_in
 from cpfnet.io.files import write_text
 from cpfnet.configs.experiment import Config, dump_config
 from cpfnet.stages import registry
@@ -46,6 +49,7 @@ class TrainResult:
     networks: dict  # the trained networks (unwrapped), as this process holds them at the end
     cpu_seconds: float = 0.0  # training CPU time of the stage so far, over resumed runs and summed over ranks
     budget_reached: bool = False  # the run stopped because cpu_seconds reached the CPU budget
+    stop_signal: int | None = None  # the signal that stopped an interrupted run (SIGINT, SIGTERM)
 
 
 class _StopRequest:
@@ -53,6 +57,7 @@ class _StopRequest:
 
     def __init__(self):
         self.requested = False
+        self.signum: int | None = None
         self._previous = {}
 
     def __enter__(self) -> "_StopRequest":
@@ -64,7 +69,7 @@ class _StopRequest:
     def _handle(self, signum, frame) -> None:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested, self.signum = True, self.signum or signum
         log.warning("stopping after this step and writing a checkpoint (Ctrl-C again to abort without one)")
 
     def __exit__(self, *exc) -> None:
@@ -136,9 +141,29 @@ def train(stage: str, config: Config, data: str | Path, runs: str | Path, resume
         raise UserError(f"data folder {data} not found; make one with `cpfnet synth` or `cpfnet prepare`")
     ctx = distributed.setup(device)
     try:
-        return _train(stage, config, data, runs, resume, ctx, progress, cpu_budget)
+        with _run_lock(runs / stage, ctx):
+            return _train(stage, config, data, runs, resume, ctx, progress, cpu_budget)
     finally:
         distributed.teardown(ctx)
+
+
+@contextlib.contextmanager
+def _run_lock(stage_dir: Path, ctx: distributed.Context) -> Iterator[None]:
+    """Rank 0 holds RUNS/STAGE's lock for the whole run (cpfnet.io.lock); when it cannot, every rank stops
+    with the holder's name (the other ranks would otherwise wait for rank 0 in the first collective)."""
+    with contextlib.ExitStack() as stack:
+        refused = None
+        if ctx.is_main:
+            try:
+                stack.enter_context(lock.hold(lock.lock_inside(stage_dir), str(stage_dir)))
+            except UserError as exc:
+                refused = str(exc)
+        if distributed.any_rank(refused is not None, ctx):
+            raise UserError(refused or f"rank 0 could not lock {stage_dir}: another run is writing it")
+        if ctx.is_main:  # what a killed run of this stage left half-written: no live writer can own it now
+            for path in remove_stale_in(stage_dir):
+                log.info("removed %s, left by a run that was killed", path)
+        yield
 
 
 def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx: distributed.Context,
@@ -226,4 +251,5 @@ def _train(stage: str, config: Config, data: Path, runs: Path, resume: bool, ctx
     if over_budget and ctx.is_main:
         log.info("CPU budget of %.1f s reached at step %d of %d (%.1f CPU-s); a larger budget and --resume "
                  "continue", cpu_budget, step, total, spent)
-    return TrainResult(stage_dir, step, total, written, stopping, task.networks, spent, over_budget)
+    return TrainResult(stage_dir, step, total, written, stopping, task.networks, spent, over_budget,
+                       stop_signal=stop.signum if stopping else None)

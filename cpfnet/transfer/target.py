@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,10 @@ import numpy as np
 from cpfnet import prepare
 from cpfnet.dataset.layout import VideoFolder, read_rgb
 from cpfnet.ops.crop import crop_to_photo
+
+DEFAULT_MAX_SIDE = 1920  # `cpfnet transfer`'s cap on the output's longer side (README: the photo-size policy)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,9 +71,23 @@ class Target:
                    image if whole else None, parsing != 0 if whole else None)
 
 
-def prepare_target(photo: str | Path, size: int) -> Target:
-    """`cpfnet prepare`'s steps on one photo file, in memory (see `target_from_image`)."""
-    return target_from_image(prepare.read_photo(photo), size)
+def cap_photo(image: np.ndarray, max_side: int | None, name: str = "the target photo") -> np.ndarray:
+    """`image` [H, W, 3] scaled down (area filter) so its longer side is at most `max_side` (None or 0: as it
+    is). The output video has the photo's size, and every frame is blended, pasted and encoded at it: an
+    8000 x 6000 photo costs about 17x a 1920 x 1440 one per frame, for detail no screen shows."""
+    height, width = image.shape[:2]
+    if not max_side or max(height, width) <= max_side:
+        return image
+    scale = max_side / max(height, width)
+    size = (max(2, round(width * scale)), max(2, round(height * scale)))
+    log.info("%s is %dx%d: scaled to %dx%d (the output's longer side is capped at %d px; --max-side N or "
+             "--full-size to change it)", name, width, height, size[0], size[1], max_side)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def prepare_target(photo: str | Path, size: int, max_side: int | None = None) -> Target:
+    """`cpfnet prepare`'s steps on one photo file, in memory (see `target_from_image`), after `cap_photo`."""
+    return target_from_image(cap_photo(prepare.read_photo(photo), max_side, f"the target photo {photo}"), size)
 
 
 def target_from_image(image: np.ndarray, size: int) -> Target:

@@ -15,7 +15,7 @@ from cpfnet.errors import UserError
 from cpfnet.io.video import VideoWriter, check_writable, iter_frames
 from cpfnet.transfer.pipeline import TransferPipeline, side_by_side
 from cpfnet.transfer.retarget import retarget_poses
-from cpfnet.transfer.target import prepare_target
+from cpfnet.transfer.target import DEFAULT_MAX_SIDE, prepare_target
 
 
 @dataclass
@@ -43,10 +43,13 @@ def _check_paths(source: Path, target: Path, outputs: list[Path]) -> None:
 
 def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str | Path, out: str | Path | None,
                    side_by_side_out: str | Path | None = None, progress: bool = True,
-                   personalize_steps: int = 0) -> TransferResult:
+                   personalize_steps: int = 0, max_side: int | None = DEFAULT_MAX_SIDE,
+                   min_person_fraction: float | None = None) -> TransferResult:
     """Make the person in `target` dance like the person in `source`.
 
     `personalize_steps` > 0 first fine-tunes the generator on the target photo (`TransferPipeline.personalized`).
+    The photo is first scaled so its longer side is at most `max_side` (None: full size; `cap_photo`).
+    `min_person_fraction`: the source's frames that must show the person (default: `PrepareConfig`'s).
     Writes `out` (the result at the photo's size) and/or `side_by_side_out` (source | source skeleton |
     result), H.264 mp4 at the source's frame rate, in one pass. Nothing is left at either path if
     anything fails."""
@@ -56,10 +59,12 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
         raise ValueError("give out, side_by_side_out or both")
     _check_paths(source, target, outputs)
     started = time.perf_counter()
-    person = prepare_target(target, pipeline.size)
+    person = prepare_target(target, pipeline.size, max_side)
     if personalize_steps:
         pipeline = pipeline.personalized(person, personalize_steps, progress)
-    poses, fps, _ = prepare.pose_sequence(source, progress=progress)
+    config = prepare.PrepareConfig(**({} if min_person_fraction is None else
+                                      {"min_person_fraction": min_person_fraction}))
+    poses, fps, _ = prepare.pose_sequence(source, config, progress=progress)
     moved = retarget_poses(poses, person.pose_in_photo)
     with contextlib.ExitStack() as stack:
         result = stack.enter_context(VideoWriter(out, fps=fps)) if out is not None else None
@@ -73,6 +78,7 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
             if side is not None:
                 shown = next(sources)
                 side.write(side_by_side(shown, draw_skeleton(None, poses[t], size=shown.shape[:2]), frame))
-        height, width = frame.shape[:2]
+        first = result if result is not None else side
+        width, height = first.width, first.height  # outputs[0]'s frames as the file holds them
     return TransferResult(outputs[0], len(moved), fps, width, height, time.perf_counter() - started,
                           dict(pipeline.timings.seconds))

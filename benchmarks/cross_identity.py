@@ -3,7 +3,7 @@
     python benchmarks/cross_identity.py DANCE.mp4 PHOTO_OR_VIDEO... [--runs RUNS] [--frames 60] [--out grid.png]
 
 Transfers the first --frames frames of DANCE onto each target (a photo, or the first frame of a video), with
-the pixel path and without it, and prints the mean CIELAB Delta E between each visible body part's colour in
+the pixel path (the default, and with the hidden parts generated) and without it, and prints the mean CIELAB Delta E between each visible body part's colour in
 the output and in the photo (cpfnet.evaluation.part_colours); writes a grid (photo | frames) per target.
 """
 
@@ -26,6 +26,8 @@ from cpfnet.transfer.retarget import retarget_poses
 from cpfnet.transfer.target import target_from_image
 
 TILE = 256
+MODES = {"pixel path": {}, "pixel path, hidden generated": {"generate_hidden": True},
+         "no pixel path": {"pixel_path": False}}
 
 
 def _photo(path: str) -> np.ndarray:
@@ -60,10 +62,10 @@ def main() -> None:
         target = target_from_image(_photo(path), stages.size)
         moved = retarget_poses(poses, target.pose_in_photo)
         picks = np.linspace(0, len(moved) - 1, 5).round().astype(int)
-        for pixels in (True, False):
-            outputs = list(TransferPipeline(stages, pixel_path=pixels).outputs(moved, target))
+        for mode, options in MODES.items():
+            outputs = list(TransferPipeline(stages, **options).outputs(moved, target))
             distances = part_colour_distances(outputs, target)
-            label = f"{path.split('/')[-1]} {'pixel path' if pixels else 'no pixel path'}"
+            label = f"{path.split('/')[-1]} {mode}"
             print(f"{label}: mean Delta E {distances.get('all', float('nan')):.1f} ("
                   + ", ".join(f"{k} {v:.1f}" for k, v in distances.items() if k != "all") + ")")
             rows.append((label, [_tile(target.photo, target.box)] + [_tile(outputs[i]["frame"], outputs[i]["box"]) for i in picks]))

@@ -119,8 +119,8 @@ class TransferPipeline(FramePipeline):
     def _paste_pixels(self, target: Target, photo: tuple[torch.Tensor, torch.Tensor], box, made: dict, k: int,
                       mask: torch.Tensor) -> np.ndarray:
         """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
-        photo's resolution: the flow, upsampled, samples the full-size photo and its person mask, within stage
-        1's person mask (a learned flow is defined everywhere, also off the body).
+        photo's resolution: the flow, upsampled, samples the full-size photo and its person mask, within eq. 5's
+        mask `mask` [1, 1, S, S] (a learned flow is defined everywhere, also off the body).
 
         By default every pixel is the photo's own, the warped photo mask the silhouette. With
         `generate_hidden`, the blend weight m (or, for a generator without a blend head, the visibility's
@@ -134,8 +134,9 @@ class TransferPipeline(FramePipeline):
             return target.background.copy()
         flow = crop_flow_to_photo(made["flow"][k:k + 1], box, target.box, region)
         warped = warp_photo(*photo, flow)
-        # Stage 1's person mask, a little dilated at crop resolution, bounds where the warped photo may show.
-        bound = sample_crop(F.max_pool2d(person_mask(made["parsing"][k:k + 1]), 3, stride=1, padding=1), box, region)
+        # Eq. 5's mask (the fusion stage's, or stage 1's person mask without one), a little dilated at crop
+        # resolution, bounds where the warped photo may show.
+        bound = sample_crop(F.max_pool2d(mask, 3, stride=1, padding=1), box, region)
         if not self.generate_hidden:
             return composite(target.background, region, warped["image"], (warped["alpha"] * bound).clamp(0, 1))
         visible = made["visibility"][k:k + 1, :1]

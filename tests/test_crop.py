@@ -145,3 +145,11 @@ def test_paste_back_blends_only_where_the_mask_reaches_as_the_full_frame_blend_w
     reach = uncrop(np.ones((s, s), np.float32) * (mask > 0), box, w, h, border="constant") > 0
     np.testing.assert_array_equal(pasted[~reach], frame[~reach])  # untouched beyond the mask's reach
     np.testing.assert_array_equal(paste_back(frame, crop, box, np.zeros((s, s), np.float32)), frame)
+
+
+def test_crop_box_reuses_the_shrunk_image_with_the_same_result():
+    image = _image()
+    shrunk: dict = {}
+    for box in [(0.0, 0.0, 40.0, 40.0), (5.5, 3.25, 45.5, 43.25), (-10.0, 20.0, 30.0, 60.0)]:
+        np.testing.assert_array_equal(crop_box(image, box, 16, shrunk=shrunk), crop_box(image, box, 16))
+    assert len(shrunk) == 1  # one scale, one shrink

@@ -97,19 +97,26 @@ def _crop_matrix(box, size: int) -> np.ndarray:
     return np.array([[sx, 0, -x0 * sx + 0.5 * sx - 0.5], [0, sy, -y0 * sy + 0.5 * sy - 0.5]], np.float64)
 
 
-def crop_box(image: np.ndarray, box, size: int, labels: bool = False, border: str = "replicate") -> np.ndarray:
+def crop_box(image: np.ndarray, box, size: int, labels: bool = False, border: str = "replicate",
+             shrunk: dict | None = None) -> np.ndarray:
     """Crop `box` of `image` [H, W(, C)] and resize it to [size, size(, C)].
 
     `labels` uses nearest sampling (label maps) instead of area/linear. `border` is 'replicate' (images:
-    no black bars at the frame's edge) or 'constant' (zeros: masks, labels)."""
+    no black bars at the frame's edge) or 'constant' (zeros: masks, labels). `shrunk`: a dict kept by a caller
+    that cuts many boxes of one size from one image (a video's frames from one photo): the whole-image
+    area shrink is made once per scale and reused, with the same result."""
     matrix = _crop_matrix(box, size)
     shrink = matrix[0, 0] < 1
     interpolation = cv2.INTER_NEAREST if labels else (cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     if interpolation == cv2.INTER_AREA:  # warpAffine has no area mode: pre-shrink with resize, then warp
         factor = matrix[0, 0]
         h, w = image.shape[:2]
-        small = cv2.resize(image, (max(1, round(w * factor)), max(1, round(h * factor))),
-                           interpolation=cv2.INTER_AREA)
+        small_size = (max(1, round(w * factor)), max(1, round(h * factor)))
+        small = shrunk.get(small_size) if shrunk is not None else None
+        if small is None:
+            small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
+            if shrunk is not None:
+                shrunk[small_size] = small
         fx, fy = small.shape[1] / w, small.shape[0] / h
         box = (box[0] * fx, box[1] * fy, box[2] * fx, box[3] * fy)
         # Warp directly: rounding the shrunk size can leave a scale just under 1, and recursing on it

@@ -159,6 +159,7 @@ class TransferPipeline(FramePipeline):
         pixels = self.pixel_path and target.photo is not None
         photo = photo_tensors(target.photo, target.photo_mask, self.device) if pixels else None
         previous = previous_box = None  # the last eq. 5 output and its box
+        shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
         for first in range(0, len(poses), self.batch_size):
             chunk = slice(first, first + self.batch_size)
             keypoints = self._keypoints(crop_poses[chunk])
@@ -168,7 +169,8 @@ class TransferPipeline(FramePipeline):
             for k, box in enumerate(boxes[chunk]):
                 fg, parsing = crop_fgs[k:k + 1], made["parsing"][k:k + 1]
                 with timings("fusion"):
-                    background = image_to_tensor(crop_box(target.background, box, self.size))[None].to(self.device)
+                    background = image_to_tensor(crop_box(target.background, box, self.size, shrunk=shrunk))[None].to(
+                        self.device)
                     if self.use_fusion:
                         fused = stages.fusion(background, fg,
                                               previous_frame(previous, fg, background, parsing, previous_box, box))

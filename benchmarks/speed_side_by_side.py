@@ -69,7 +69,8 @@ def ceiling(repeat: int) -> dict[str, float]:
 
 
 def paste_cost(repeat: int) -> dict[int, float]:
-    """Milliseconds of one `paste_back` of an S x S crop onto a 720 x 1280 frame, its box 0.8 of the height."""
+    """Milliseconds of one `paste_back` of an S x S crop onto a 720 x 1280 frame, its box 0.8 of the height, the
+    mask a standing person's (a soft ellipse 0.4 of the crop wide, 0.9 high)."""
     import numpy as np
 
     from cpfnet.ops.crop import paste_back
@@ -82,7 +83,8 @@ def paste_cost(repeat: int) -> dict[int, float]:
     out = {}
     for size in (128, 256, 448):
         crop = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-        mask = rng.random((size, size), dtype=np.float32)
+        yy, xx = (np.mgrid[0:size, 0:size] + 0.5) / size
+        mask = np.clip(8 * (1 - ((xx - 0.5) / 0.2) ** 2 - ((yy - 0.5) / 0.45) ** 2), 0, 1).astype(np.float32)
         out[size] = 1000 * _best(lambda: paste_back(frame, crop, box, mask), repeat)
     return out
 
@@ -116,7 +118,7 @@ def make_inputs(folder: Path, source: Path, photo: Path, lengths: list[int]) -> 
     return target, clips
 
 
-def _pipeline(config_name: str, size: int, batch: int):
+def _pipeline(config_name: str, size: int, batch: int, precision: str = "fp32", overlap: bool = True):
     import torch
 
     from cpfnet.configs.experiment import load_config
@@ -130,11 +132,13 @@ def _pipeline(config_name: str, size: int, batch: int):
         for module in group.values():
             module.eval().requires_grad_(False)
     if config_name == "fast":  # what users run: the shipped weights (trained in this configuration; no fusion)
-        pipeline = TransferPipeline.from_checkpoints(None, "cpu", batch_size=batch, size=size)
+        pipeline = TransferPipeline.from_checkpoints(None, "cpu", batch_size=batch, size=size, precision=precision,
+                                                     overlap=overlap)
     else:
         stages = TrainedStages(nets["parsing"]["generator"], nets["flow"]["flow"], nets["foreground"]["generator"],
                                nets["fusion"]["fusion"], config.data.size, config.data.pose_sigma, Path("."))
-        pipeline = TransferPipeline(stages, torch.device("cpu"), batch_size=batch, size=size)
+        pipeline = TransferPipeline(stages, torch.device("cpu"), batch_size=batch, size=size, precision=precision,
+                                    overlap=overlap)
     return pipeline, nets["fusion"]["fusion"]
 
 
@@ -195,6 +199,8 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
 
 def child(spec: dict) -> dict:
     """One configuration in this (fresh) process: the transfer, its peak RSS, then optionally the networks."""
+    if spec.get("encoder_only"):
+        return encoder_memory(spec["frames"])
     import torch
 
     from cpfnet.io.video import iter_frames
@@ -202,7 +208,8 @@ def child(spec: dict) -> dict:
 
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
-    pipeline, fusion = _pipeline(spec["config"], spec["size"], spec["batch"])
+    pipeline, fusion = _pipeline(spec["config"], spec["size"], spec["batch"], spec.get("precision", "fp32"),
+                                 spec.get("overlap", True))
     with tempfile.TemporaryDirectory() as tmp:
         result = transfer_video(pipeline, spec["clip"], spec["photo"], Path(tmp) / "out.mp4", progress=False)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -213,7 +220,46 @@ def child(spec: dict) -> dict:
            "decode_seconds": time.perf_counter() - start, "peak_mb": peak_mb}
     if spec["networks"]:
         out["networks"] = network_costs(pipeline, fusion, Path(spec["photo"]), spec["repeat"], spec["bf16"])
+    if spec.get("precision", "fp32") != "fp32":
+        out["frame_psnr"] = frame_psnr(spec, pipeline)
     return out
+
+
+def frame_psnr(spec: dict, pipeline) -> float:
+    """PSNR (dB) of this pipeline's frames against the same pipeline's in fp32, over the crop boxes: the
+    first F frames of the clip (the rest of the photo is the same in both)."""
+    import numpy as np
+
+    from cpfnet import prepare
+    from cpfnet.ops.crop import box_region
+    from cpfnet.transfer.retarget import retarget_poses
+    from cpfnet.transfer.target import prepare_target
+
+    person = prepare_target(spec["photo"], pipeline.size)
+    poses, _, _ = prepare.pose_sequence(spec["clip"], progress=False)
+    moved = retarget_poses(poses, person.pose_in_photo)[:spec["psnr_frames"]]
+    reference, _ = _pipeline(spec["config"], spec["size"], spec["batch"])
+    errors, count = 0.0, 0
+    for a, b in zip(pipeline.outputs(moved, person), reference.outputs(moved, person)):
+        x0, y0, x1, y1 = box_region(a["box"], person.background.shape[1], person.background.shape[0])
+        diff = a["frame"][y0:y1, x0:x1].astype(np.float64) - b["frame"][y0:y1, x0:x1]
+        errors, count = errors + float((diff ** 2).sum()), count + diff.size
+    return float("inf") if errors == 0 else 10 * np.log10(255 ** 2 * count / errors)
+
+
+def encoder_memory(frames: int) -> dict:
+    """Peak RSS of H.264-encoding `frames` frames of 720 x 1280 alone (x264 holds its look-ahead frames)."""
+    import numpy as np
+
+    from cpfnet.io.video import VideoWriter
+
+    width, height = PHOTO_SIZE
+    frame = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    with tempfile.TemporaryDirectory() as tmp:
+        with VideoWriter(Path(tmp) / "out.mp4", fps=16) as writer:
+            for t in range(frames):
+                writer.write(np.roll(frame, 7 * t, axis=1))
+    return {"frames": frames, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def _run_child(spec: dict) -> dict:
@@ -251,6 +297,9 @@ def main() -> None:
             raise SystemExit(f"{path}: no such file (give --source and --photo)")
     import torch
 
+    from cpfnet.precision import cpu_has_bf16
+
+    bf16 = cpu_has_bf16()
     torch.set_num_threads(args.threads)
     repeat = 1 if args.quick else 2
     rows = ([("tiny", 64), ("fast", 64), ("paper", 64)] if args.quick else
@@ -268,31 +317,68 @@ def main() -> None:
             frames = _frames(config, size, args.quick)
             spec = {"config": config, "size": size, "batch": min(8, frames), "threads": args.threads,
                     "photo": str(photo), "repeat": repeat}
-            one = _run_child(dict(spec, frames=frames, clip=str(clips[frames]), networks=True, bf16=size == largest))
+            one = _run_child(dict(spec, frames=frames, clip=str(clips[frames]), networks=True,
+                                  bf16=bf16 and size == largest))
             ten = _run_child(dict(spec, frames=10 * frames, clip=str(clips[10 * frames]), networks=False, bf16=False))
             results.append((config, size, one, ten))
             print(f"  {config} {size}: done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    print(report(c, pastes, results, args.threads))
+        # The same runs with the parts one after the other, and in bf16: the shipped weights at their size and 256.
+        extras = {}
+        for config, size in [row for row in rows if row[0] == "fast"][:2]:
+            frames = _frames(config, size, args.quick)
+            spec = {"config": config, "size": size, "batch": min(8, frames), "threads": args.threads,
+                    "photo": str(photo), "repeat": repeat, "frames": 10 * frames, "clip": str(clips[10 * frames]),
+                    "networks": False, "bf16": False}
+            extras[(size, "sequential")] = _run_child(dict(spec, overlap=False))
+            if bf16:
+                extras[(size, "bf16")] = _run_child(dict(spec, precision="bf16", psnr_frames=frames))
+            print(f"  {config} {size} sequential / bf16: done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        counts = sorted({k * _frames(config, size, args.quick) for config, size in rows for k in (1, 10)})
+        encoder = {n: _run_child({"encoder_only": True, "frames": n, "threads": args.threads})["peak_mb"]
+                   for n in counts}
+    print(report(c, pastes, results, args.threads, extras, encoder))
     print(f"\n{time.perf_counter() - started:.0f} s in all, torch {torch.__version__}, {args.threads} threads, "
           f"{time.strftime('%Y-%m-%d')}")
 
 
-def report(c: dict, pastes: dict, results: list, threads: int) -> str:
+def _fps(run: dict) -> float:
+    """Frames per second of a child's transfer, the one-off target preparation left out."""
+    return run["frames"] / (run["seconds"] - run["stage_seconds"].get("target", 0.0))
+
+
+def _per_frame(run: dict) -> dict[str, float]:
+    """ms per frame of each part (decode measured alone, pose estimation = the pose pass minus it)."""
+    s, n = run["stage_seconds"], run["frames"]
+    parts = dict(s, decode=run["decode_seconds"], pose=s["pose"] - run["decode_seconds"])
+    return {k: 1000 * parts.get(k, 0.0) / n for k in PARTS}
+
+
+def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, encoder: dict) -> str:
     ceil = c["conv"]
+    target_fps = ceil / 49
     lines = [f"Ceiling C: 1x1 conv of 2048 channels {c['conv']:.0f} GFLOP/s, 2048² matmul {c['matmul']:.0f} GFLOP/s "
-             f"({threads} threads). Target 3x FOMM = C / 49 = {ceil / 49:.2f} frames/s.", ""]
+             f"({threads} threads). 3x FOMM = C / 49 = {target_fps:.2f} frames/s.", ""]
     lines += ["End to end, `transfer_video` (decode + pose + networks + paste + encode), 720 x 1280 photo; ms per frame "
-              "(the 10 F run):", "",
-              "| config | crop | frames F | " + " | ".join(PARTS) + " | frames/s | x FOMM | peak MB (F) | peak MB (10 F) "
+              "of each part (the 10 F run; the parts overlap, so they add up to more than the wall time):", "",
+              "| config | crop | F | " + " | ".join(PARTS) + " | frames/s | x FOMM | peak MB (F) | peak MB (10 F) "
               "| 10 F vs F |", "|---" * (len(PARTS) + 8) + "|"]
     for config, size, one, ten in results:
-        s, n = ten["stage_seconds"], ten["frames"]
-        parts = dict(s, decode=ten["decode_seconds"], pose=s["pose"] - ten["decode_seconds"])
-        per = [1000 * parts.get(k, 0.0) / n for k in PARTS]
-        fps = n / (ten["seconds"] - s.get("target", 0.0))
-        lines.append(f"| {config} | {size} | {one['frames']} | " + " | ".join(f"{v:.1f}" for v in per)
+        per = _per_frame(ten)
+        fps = _fps(ten)
+        lines.append(f"| {config} | {size} | {one['frames']} | " + " | ".join(f"{per[k]:.1f}" for k in PARTS)
                      + f" | {fps:.2f} | {fps / FOMM['frames_per_s']:.2f} | {one['peak_mb']:.0f} | {ten['peak_mb']:.0f} "
                        f"| {100 * (ten['peak_mb'] / one['peak_mb'] - 1):+.1f}% |")
+    lines += ["", "x264 alone (720 x 1280, its look-ahead): peak MB " +
+              ", ".join(f"{v:.0f} at {n} frames" for n, v in encoder.items()) + "."]
+    for (size, kind), run in extras.items():
+        base = next(ten for config, sz, _, ten in results if config == "fast" and sz == size)
+        if kind == "sequential":
+            lines.append(f"fast at {size}, parts one after another (overlap off): {_fps(run):.2f} frames/s; "
+                         f"overlapped {_fps(base):.2f} ({_fps(base) / _fps(run):.2f}x).")
+        else:
+            lines.append(f"fast at {size}, bf16 autocast end to end: {_fps(run):.2f} frames/s against fp32's "
+                         f"{_fps(base):.2f} ({_fps(run) / _fps(base):.2f}x); frames' PSNR against fp32 in the crop "
+                         f"boxes {run['frame_psnr']:.1f} dB.")
     lines += ["", "Each network alone, one frame (batch 1), fp32; bf16: under torch.autocast at the largest crop:", "",
               "| config | crop | network | GFLOP / frame | ms | GFLOP/s | % of C | bf16 ms | bf16 speed-up | bf16 PSNR dB |",
               "|---|---|---|---|---|---|---|---|---|---|"]
@@ -305,10 +391,47 @@ def report(c: dict, pastes: dict, results: list, threads: int) -> str:
                          f"{_cell(r.get('bf16_psnr'))} |")
     lines += ["", "paste_back (--no-pixel-path) alone, one frame at 720 x 1280: "
               + ", ".join(f"{v:.1f} ms at crop {k}" for k, v in pastes.items()) + ".",
-              "", f"First Order Motion Model (issue 11's reference, taichi-256, same machine type): "
+              "", f"First Order Motion Model (issue 11's reference, taichi-256, on this machine type): "
               f"{FOMM['frames_per_s']} frames/s at 256, {FOMM['gflop']:.0f} GFLOP/frame, "
-              f"{100 * FOMM['ceiling_share']:.0f}% of its run's ceiling, {FOMM['peak_mb']:.0f} MB peak."]
+              f"{100 * FOMM['ceiling_share']:.0f}% of its run's ceiling, {FOMM['peak_mb']:.0f} MB peak.", "",
+              "Targets (issue 11):"]
+    lines += [f"- {'met' if ok else 'NOT met'}: {what}" for ok, what in targets(ceil, pastes, results)]
     return "\n".join(lines)
+
+
+def targets(ceil: float, pastes: dict, results: list) -> list[tuple[bool, str]]:
+    out = []
+    worst = max(pastes.values())
+    out.append((worst <= 3, f"paste_back at most 3 ms per frame at 720 x 1280 (worst {worst:.1f} ms)"))
+    shares = [(config, size, _per_frame(ten)["paste"] / (1000 / _fps(ten))) for config, size, _, ten in results]
+    config, size, share = max(shares, key=lambda r: r[2])
+    out.append((share < 0.1, f"paste (the default pixel path) under 10% of the per-frame time everywhere "
+                             f"(worst {100 * share:.0f}%, {config} at {size})"))
+    for config, size, _, ten in results:
+        if config == "fast" and size == 256:
+            out.append((_fps(ten) >= ceil / 49, f"fast at 256 at least C / 49 = {ceil / 49:.2f} frames/s "
+                                                f"({_fps(ten):.2f})"))
+    for config, size, one, _ in results:
+        if config == "paper" and size == 448:
+            low = min(one["networks"].items(), key=lambda kv: kv[1]["gflop"] / kv[1]["seconds"])
+            rate = low[1]["gflop"] / low[1]["seconds"]
+            out.append((rate >= 0.85 * ceil, f"paper at 448: every network at least 85% of C in fp32 "
+                                             f"(lowest {low[0]}, {100 * rate / ceil:.0f}%)"))
+            if all("bf16_seconds" in r for r in one["networks"].values()):
+                speed = min(r["seconds"] / r["bf16_seconds"] for r in one["networks"].values())
+                psnr = min(r["bf16_psnr"] for r in one["networks"].values())
+                out.append((speed >= 1.5, f"paper at 448 in bf16 at least 1.5x fp32 (slowest network {speed:.2f}x)"))
+                out.append((psnr >= 35, f"bf16 output PSNR against fp32 at least 35 dB (lowest {psnr:.1f})"))
+    peaks = [(config, one["peak_mb"]) for config, size, one, _ in results if size == 256]
+    if peaks:
+        config, peak = max(peaks, key=lambda r: r[1])
+        out.append((peak <= FOMM["peak_mb"], f"peak memory at 256 at most FOMM's {FOMM['peak_mb']:.0f} MB "
+                                             f"(worst {peak:.0f} MB, {config})"))
+    growth = [(config, size, ten["peak_mb"] / one["peak_mb"] - 1) for config, size, one, ten in results]
+    config, size, worst = max(growth, key=lambda r: r[2])
+    out.append((worst <= 0.05, f"10x frames at most +5% peak memory everywhere (worst {100 * worst:+.1f}%, "
+                               f"{config} at {size})"))
+    return out
 
 
 if __name__ == "__main__":

@@ -327,7 +327,7 @@ def main() -> None:
         for config, size in [row for row in rows if row[0] == "fast"][:2]:
             frames = _frames(config, size, args.quick)
             spec = {"config": config, "size": size, "batch": min(8, frames), "threads": args.threads,
-                    "photo": str(photo), "repeat": repeat, "frames": 10 * frames, "clip": str(clips[10 * frames]),
+                    "photo": str(photo), "repeat": repeat, "frames": frames, "clip": str(clips[frames]),
                     "networks": False, "bf16": False}
             extras[(size, "sequential")] = _run_child(dict(spec, overlap=False))
             if bf16:
@@ -371,7 +371,7 @@ def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, enc
     lines += ["", "x264 alone (720 x 1280, its look-ahead): peak MB " +
               ", ".join(f"{v:.0f} at {n} frames" for n, v in encoder.items()) + "."]
     for (size, kind), run in extras.items():
-        base = next(ten for config, sz, _, ten in results if config == "fast" and sz == size)
+        base = next(one for config, sz, one, _ in results if config == "fast" and sz == size)
         if kind == "sequential":
             lines.append(f"fast at {size}, parts one after another (overlap off): {_fps(run):.2f} frames/s; "
                          f"overlapped {_fps(base):.2f} ({_fps(base) / _fps(run):.2f}x).")

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from cpfnet import prepare
 from cpfnet.body.draw import draw_skeleton
+from cpfnet.heap import return_large_buffers
 from cpfnet.errors import UserError
 from cpfnet.io.video import VideoWriter, check_writable, iter_frames
 from cpfnet.timing import Timings
@@ -60,6 +61,7 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
     if not outputs:
         raise ValueError("give out, side_by_side_out or both")
     _check_paths(source, target, outputs)
+    return_large_buffers()  # frame-sized buffers go back to the system: memory stays the first frames'
     started = time.perf_counter()
     timings = Timings()
     with timings("target"):  # once per photo: its pose, mask, parsing, crop and background

@@ -7,7 +7,7 @@ may be non-square (cpfnet's own are square). Boxes may reach outside the photo (
 the outside is filled by `border`. One affine warp does crop and resize at once, with that same mapping.
 
     points   photo_to_crop, crop_to_photo            keypoints [..., 18, 3], boxes as two corners
-    boxes    follow_boxes                            the target's box moved with the neck, per frame
+    boxes    follow_boxes, box_region                the target's box moved with the neck, per frame; its pixels
     images   crop_box, uncrop, paste_back, move_crop numpy images [H, W(, C)] (cv2)
     flows    crop_flow                               where each pixel of one crop sits in another
 """

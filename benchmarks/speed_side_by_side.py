@@ -217,12 +217,12 @@ def child(spec: dict) -> dict:
                                  spec.get("overlap", True))
     with tempfile.TemporaryDirectory() as tmp:
         result = transfer_video(pipeline, spec["clip"], spec["photo"], Path(tmp) / "out.mp4", progress=False)
-    peak_mb = peak_mb()
+    peak = peak_mb()
     start = time.perf_counter()
     for _ in iter_frames(spec["clip"]):
         pass
     out = {"frames": result.num_frames, "seconds": result.seconds, "stage_seconds": result.stage_seconds,
-           "decode_seconds": time.perf_counter() - start, "peak_mb": peak_mb}
+           "decode_seconds": time.perf_counter() - start, "peak_mb": peak}
     if spec["networks"]:
         out["networks"] = network_costs(pipeline, fusion, Path(spec["photo"]), spec["repeat"], spec["bf16"])
     if spec.get("precision", "fp32") != "fp32":

@@ -121,3 +121,35 @@ def test_follow_boxes_move_with_the_neck():
     np.testing.assert_allclose(boxes[1], [5, 2, 45, 42])
     np.testing.assert_allclose(boxes[2], boxes[1])  # held, not thrown to the origin
     np.testing.assert_allclose(follow_boxes(poses, (0, 0, 40, 40), anchor_frame=1)[0], [-5, -2, 35, 38])
+
+
+def test_paste_back_blends_only_where_the_mask_reaches_as_the_full_frame_blend_would():
+    """The box-only paste equals eq. 5 computed on the whole frame in float32 (to OpenCV's rounding), and
+    leaves every pixel the mask cannot reach exactly as it was."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:120, 0:90]
+    frame = np.stack([xx * 2, yy * 2, (xx + yy) % 256], axis=-1).astype(np.uint8)  # smooth, as photos are
+    s = 32
+    cy, cx = np.mgrid[0:s, 0:s]
+    crop = np.stack([cx * 8, cy * 8, 255 - cx * 4], axis=-1).astype(np.uint8)
+    mask = np.zeros((s, s), np.float32)
+    mask[4:28, 10:20] = rng.random((24, 10), dtype=np.float32)
+    box = (20.3, -10.6, 84.3, 60.1)  # enlarged 2x, fractional, reaching over the frame's top
+    h, w = frame.shape[:2]
+    alpha = (uncrop(mask, box, w, h, border="replicate") * box_coverage(box, w, h))[..., None]
+    placed = uncrop(crop, box, w, h, border="replicate").astype(np.float32)
+    full = (placed * alpha + frame.astype(np.float32) * (1 - alpha)).round().clip(0, 255).astype(np.uint8)
+    pasted = paste_back(frame, crop, box, mask)
+    assert np.abs(pasted.astype(int) - full.astype(int)).max() <= 1
+    assert (pasted != frame).any()
+    reach = uncrop(np.ones((s, s), np.float32) * (mask > 0), box, w, h, border="constant") > 0
+    np.testing.assert_array_equal(pasted[~reach], frame[~reach])  # untouched beyond the mask's reach
+    np.testing.assert_array_equal(paste_back(frame, crop, box, np.zeros((s, s), np.float32)), frame)
+
+
+def test_crop_box_reuses_the_shrunk_image_with_the_same_result():
+    image = _image()
+    shrunk: dict = {}
+    for box in [(0.0, 0.0, 40.0, 40.0), (5.5, 3.25, 45.5, 43.25), (-10.0, 20.0, 30.0, 60.0)]:
+        np.testing.assert_array_equal(crop_box(image, box, 16, shrunk=shrunk), crop_box(image, box, 16))
+    assert len(shrunk) == 1  # one scale, one shrink

@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, help="crop size the stages run at (default: the size they were trained at)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     parser.add_argument("--batch-size", type=int, default=8, help="frames per batch in stages 1 and 2 (default: 8)")
+    parser.add_argument("--precision", default="fp32", metavar="P",
+                        help="what the networks compute in: fp32 (default), bf16 (CPUs with AVX-512 BF16 or AMX, "
+                             "GPUs), fp16 (GPUs), auto (bf16/fp16 on a GPU, fp32 on a CPU); README \"Performance\"")
     parser.add_argument("--side-by-side", action="store_true",
                         help="OUT shows source | source skeleton | result (as the paper's figures)")
     parser.add_argument("--no-flow", action="store_true",
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     from cpfnet.errors import UserError
     from cpfnet.io.paths import Output, check_outputs
     from cpfnet.io.video import require_video
+    from cpfnet.precision import resolve_precision
     from cpfnet.transfer.video import transfer_video
 
     if args.size is not None and (args.size < 32 or args.size % 16):
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--max-side {args.max_side}: use at least 64 (or --full-size for no cap)")
     if not 0 <= args.min_person_fraction <= 1:
         raise UserError(f"--min-person-fraction {args.min_person_fraction}: must be in [0, 1]")
+    resolve_precision(args.precision, resolve_device(args.device))  # before anything slow
     check_outputs([Output(Path(args.out), "--out")],
                   [("--source", args.source), ("--target", args.target), ("--checkpoints", args.checkpoints)])
     require_video(args.source, "--source")
@@ -117,7 +122,8 @@ def _baseline(args: argparse.Namespace, device):
     stage = f"baseline-{args.method}"
     used = [flag for flag, on in (("--size", args.size is not None), ("--no-flow", args.no_flow),
                                   ("--no-fusion", args.no_fusion), ("--no-pixel-path", args.no_pixel_path),
-                                  ("--generate-hidden", args.generate_hidden), ("--personalize", args.personalize > 0)) if on]
+                                  ("--generate-hidden", args.generate_hidden), ("--personalize", args.personalize > 0),
+                                  ("--precision", args.precision != "fp32")) if on]
     if used:
         raise UserError(f"{used[0]} applies to --method cpfnet only (a baseline runs at the size it was trained at)")
     if args.checkpoints is None:
@@ -132,7 +138,7 @@ def _cpfnet(args: argparse.Namespace, device):
     from cpfnet.transfer.pipeline import TransferPipeline
 
     pipeline = TransferPipeline.from_checkpoints(args.checkpoints, device, use_fusion=False if args.no_fusion else None,
-                                                 batch_size=args.batch_size, size=args.size,
+                                                 batch_size=args.batch_size, size=args.size, precision=args.precision,
                                                  pixel_path=False if args.no_pixel_path or args.no_flow else None,
                                                  generate_hidden=args.generate_hidden or args.personalize > 0)
     if args.generate_hidden and not pipeline.pixel_path:

@@ -29,6 +29,7 @@ from cpfnet.memory import check_fits
 from cpfnet.io import lock
 from cpfnet.io.atomic import scratch_dir
 from cpfnet.ops.crop import crop_box
+from cpfnet.overlap import ahead
 from cpfnet.prepare.background import MedianBackground, inpaint_background
 from cpfnet.prepare.config import PrepareConfig
 from cpfnet.prepare.crop_parse import crop_and_parse
@@ -88,7 +89,8 @@ def _analyse(source: FrameSource, config: PrepareConfig, openpose: np.ndarray | 
     median = MedianBackground(config.median_frames, source.expected or None) \
         if config.background == "median" and not source.photo else None
     poses, boxes, found, several = [], [], [], 0
-    for t, frame in enumerate(source.frames()):
+    # Decoding runs a few frames ahead in a thread while MediaPipe works on this one (cpfnet.overlap).
+    for t, frame in enumerate(ahead(source.frames(), depth=4, name="cpfnet-decode")):
         if (frame.shape[1], frame.shape[0]) != (source.width, source.height):
             raise UserError(f"{source.path}: frame {t} is {frame.shape[1]}x{frame.shape[0]}, not "
                             f"{source.width}x{source.height}; re-encode the video at one size")

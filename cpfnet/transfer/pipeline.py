@@ -9,7 +9,10 @@
 Stages 1-2b and x^{t-1} are `cpfnet.stages.chain`'s, the same code training runs.
 
 Memory is flat in the video's length: frames are made in batches of `batch_size` and handed on as soon
-as they exist; only the poses [T, 18, 3] are held whole.
+as they exist; only the poses [T, 18, 3] are held whole. With `overlap` (the default) the networks make the
+next batch in a worker thread while this one is fused and pasted (`cpfnet.overlap`; the frames
+are the same). `precision` ("fp32", "bf16", "fp16", "auto": `cpfnet.precision`) is what the networks
+compute in; their outputs are float32 either way.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
+from cpfnet.overlap import ahead
+from cpfnet.precision import autocast, resolve_precision
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.timing import Timings
 from cpfnet.transfer.models import TrainedStages, load_trained_stages
@@ -62,7 +67,7 @@ class TransferPipeline(FramePipeline):
 
     def __init__(self, stages: TrainedStages, device: str | torch.device = "cpu", use_fusion: bool | None = None,
                  batch_size: int = 8, size: int | None = None, pixel_path: bool | None = None,
-                 generate_hidden: bool = False):
+                 generate_hidden: bool = False, precision: str = "fp32", overlap: bool = True):
         if use_fusion and stages.fusion is None:
             raise ValueError("use_fusion needs a fusion stage")
         # None: fuse when the stages have a fusion stage (the shipped weights have none: README).
@@ -83,6 +88,8 @@ class TransferPipeline(FramePipeline):
         # Pose maps are drawn in pixels: keep the Gaussians' size relative to the body what training saw.
         self.sigma = stages.pose_sigma * self.size / stages.size
         self.timings = Timings()  # seconds per part: parsing, flow, foreground, fusion, paste
+        self.precision = resolve_precision(precision, self.device)
+        self.overlap = overlap
 
     @classmethod
     def from_checkpoints(cls, runs=None, device: str = "cpu", use_fusion: bool | None = None,
@@ -113,8 +120,23 @@ class TransferPipeline(FramePipeline):
         parsing = torch.from_numpy(target.parsing.astype(np.int64))[None].to(self.device)
         image = extract_foreground(image_to_tensor(target.image)[None].to(self.device), parsing)
         pose = self._keypoints(target.pose[None])
+        with autocast(self.precision, self.device):
+            features = self.stages.foreground.encode_appearance(image)
         return Appearance(parsing=one_hot_parsing(parsing), pose_maps=self._pose_maps(pose), pose=pose,
-                          features=self.stages.foreground.encode_appearance(image)), image
+                          features=features), image
+
+    def _batches(self, crop_poses: np.ndarray, appearance: Appearance, appearance_image: torch.Tensor) -> Iterator:
+        """Stages 1-2b on each batch of frames: (first frame's index, run_stages' outputs in float32, the
+        foreground the later stages see)."""
+        for first in range(0, len(crop_poses), self.batch_size):
+            with torch.inference_mode():  # inference mode is per thread, and this may run in a worker
+                keypoints = self._keypoints(crop_poses[first:first + self.batch_size])
+                with autocast(self.precision, self.device):
+                    made = run_stages(self.stages.parsing, self.stages.flow, self.stages.foreground, appearance,
+                                      self._pose_maps(keypoints), poses=keypoints, timings=self.timings)
+                made = {k: v.float() if isinstance(v, torch.Tensor) else v for k, v in made.items()}
+                foreground = crop_foreground(made, appearance_image)
+            yield first, made, foreground
 
     def _paste_pixels(self, target: Target, photo: tuple[torch.Tensor, torch.Tensor], box, made: dict, k: int,
                       mask: torch.Tensor) -> np.ndarray:
@@ -160,20 +182,20 @@ class TransferPipeline(FramePipeline):
         pixels = self.pixel_path and target.photo is not None
         photo = photo_tensors(target.photo, target.photo_mask, self.device) if pixels else None
         previous = previous_box = None  # the last eq. 5 output and its box
-        for first in range(0, len(poses), self.batch_size):
+        shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
+        batches = self._batches(crop_poses, appearance, appearance_image)
+        for first, made, crop_fgs in ahead(batches, depth=1, name="cpfnet-networks") if self.overlap else batches:
             chunk = slice(first, first + self.batch_size)
-            keypoints = self._keypoints(crop_poses[chunk])
-            made = run_stages(stages.parsing, stages.flow, stages.foreground, appearance, self._pose_maps(keypoints),
-                              poses=keypoints, timings=timings)
-            crop_fgs = crop_foreground(made, appearance_image)
             for k, box in enumerate(boxes[chunk]):
                 fg, parsing = crop_fgs[k:k + 1], made["parsing"][k:k + 1]
                 with timings("fusion"):
-                    background = image_to_tensor(crop_box(target.background, box, self.size))[None].to(self.device)
+                    background = image_to_tensor(crop_box(target.background, box, self.size, shrunk=shrunk))[None].to(
+                        self.device)
                     if self.use_fusion:
-                        fused = stages.fusion(background, fg,
-                                              previous_frame(previous, fg, background, parsing, previous_box, box))
-                        mask, previous, previous_box = fused["mask"], fused["frame"], box
+                        with autocast(self.precision, self.device):
+                            fused = stages.fusion(background, fg,
+                                                  previous_frame(previous, fg, background, parsing, previous_box, box))
+                        mask, previous, previous_box = fused["mask"].float(), fused["frame"].float(), box
                     else:  # the ablation "w/o fusion": the generated parsing is the mask
                         mask = person_mask(parsing)
                 with timings("paste"):

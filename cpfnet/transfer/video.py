@@ -11,8 +11,10 @@ from tqdm import tqdm
 
 from cpfnet import prepare
 from cpfnet.body.draw import draw_skeleton
+from cpfnet.heap import return_large_buffers
 from cpfnet.errors import UserError
 from cpfnet.io.video import VideoWriter, check_writable, iter_frames
+from cpfnet.timing import Timings
 from cpfnet.transfer.pipeline import TransferPipeline, side_by_side
 from cpfnet.transfer.retarget import retarget_poses
 from cpfnet.transfer.target import DEFAULT_MAX_SIDE, prepare_target
@@ -26,6 +28,7 @@ class TransferResult:
     width: int
     height: int
     seconds: float
+    # "target" (preparing the photo), "pose" (decoding the source + pose estimation), the pipeline's parts, "encode"
     stage_seconds: dict[str, float]
 
 
@@ -58,13 +61,17 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
     if not outputs:
         raise ValueError("give out, side_by_side_out or both")
     _check_paths(source, target, outputs)
+    return_large_buffers()  # frame-sized buffers go back to the system: memory stays the first frames'
     started = time.perf_counter()
-    person = prepare_target(target, pipeline.size, max_side)
+    timings = Timings()
+    with timings("target"):  # once per photo: its pose, mask, parsing, crop and background
+        person = prepare_target(target, pipeline.size, max_side)
     if personalize_steps:
         pipeline = pipeline.personalized(person, personalize_steps, progress)
     config = prepare.PrepareConfig(**({} if min_person_fraction is None else
                                       {"min_person_fraction": min_person_fraction}))
-    poses, fps, _ = prepare.pose_sequence(source, config, progress=progress)
+    with timings("pose"):
+        poses, fps, _ = prepare.pose_sequence(source, config, progress=progress)
     moved = retarget_poses(poses, person.pose_in_photo)
     with contextlib.ExitStack() as stack:
         result = stack.enter_context(VideoWriter(out, fps=fps)) if out is not None else None
@@ -73,12 +80,16 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
         frames = pipeline.frames(moved, person)
         for t, frame in enumerate(tqdm(frames, total=len(moved), unit="frame", desc="transfer",
                                        disable=not progress)):
-            if result is not None:
-                result.write(frame)
-            if side is not None:
-                shown = next(sources)
-                side.write(side_by_side(shown, draw_skeleton(None, poses[t], size=shown.shape[:2]), frame))
+            with timings("encode"):
+                if result is not None:
+                    result.write(frame)
+                if side is not None:
+                    shown = next(sources)
+                    side.write(side_by_side(shown, draw_skeleton(None, poses[t], size=shown.shape[:2]), frame))
         first = result if result is not None else side
         width, height = first.width, first.height  # outputs[0]'s frames as the file holds them
-    return TransferResult(outputs[0], len(moved), fps, width, height, time.perf_counter() - started,
-                          dict(pipeline.timings.seconds))
+        with timings("encode"):  # closing flushes x264's look-ahead: encoding work too
+            stack.close()
+    seconds = {"target": timings.seconds["target"], "pose": timings.seconds["pose"], **pipeline.timings.seconds,
+               "encode": timings.seconds.get("encode", 0.0)}
+    return TransferResult(outputs[0], len(moved), fps, width, height, time.perf_counter() - started, seconds)

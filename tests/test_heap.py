@@ -1,0 +1,32 @@
+"""cpfnet.heap: frame-sized buffers go back to the system when freed (glibc)."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from cpfnet.heap import return_large_buffers
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) / 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt and /proc")
+def test_freed_frame_buffers_leave_the_resident_set():
+    """60 frames made with small long-lived objects between them (as a pipeline's are), then freed: glibc
+    would keep them in its heap (the small objects pin it; a first freed frame has raised its mmap
+    threshold); with the setting they go back."""
+    assert return_large_buffers()
+    first = np.ones((1280, 720, 3), np.uint8)
+    del first
+    before = _rss_mb()
+    frames, small = [], []
+    for _ in range(60):
+        frames.append(np.ones((1280, 720, 3), np.uint8))  # 60 touched frames: 166 MB
+        small.append(np.ones(2000, np.uint8))
+    held = _rss_mb()
+    del frames
+    assert held - before > 100
+    assert _rss_mb() - before < 20  # returned, not kept in the heap

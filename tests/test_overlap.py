@@ -1,0 +1,107 @@
+"""The overlapped transfer (issue 11): `cpfnet.overlap.ahead` on its own, and the overlapped
+`cpfnet transfer` path against the sequential one on a short real video, byte for byte."""
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from cpfnet.errors import UserError
+from cpfnet.io.video import VideoWriter, iter_frames
+from cpfnet.overlap import ahead
+from cpfnet.stages.fusion.network import FusionNet
+from cpfnet.transfer.models import TrainedStages
+from cpfnet.transfer.pipeline import TransferPipeline
+from cpfnet.transfer.video import transfer_video
+from test_chain import tiny_stages
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+DANCE, PERSON = REAL / "dance.mp4", REAL / "person.jpg"
+
+
+def test_ahead_yields_the_items_in_order_from_another_thread():
+    threads = []
+
+    def items():
+        for i in range(20):
+            threads.append(threading.current_thread())
+            yield i
+
+    assert list(ahead(items(), depth=3)) == list(range(20))
+    assert all(t is not threading.main_thread() for t in threads)
+
+
+def test_a_worker_error_reaches_the_consumer_as_the_same_exception_after_the_items_before_it():
+    error = UserError("source.mp4: the video breaks off after frame 2")
+
+    def items():
+        yield from (0, 1, 2)
+        raise error
+
+    got = []
+    with pytest.raises(UserError) as caught:
+        for item in ahead(items(), depth=1):
+            got.append(item)
+    assert caught.value is error and got == [0, 1, 2]
+
+
+def test_stopping_early_stops_the_worker_and_closes_the_iterable():
+    made, closed = [], threading.Event()
+
+    def items():
+        try:
+            for i in range(1000):
+                made.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    frames = ahead(items(), depth=2)
+    assert [next(frames) for _ in range(3)] == [0, 1, 2]
+    frames.close()
+    assert closed.wait(2)
+    time.sleep(0.1)
+    assert len(made) <= 3 + 2 + 1  # what was taken, the queue's depth, the one in hand: no more
+    with pytest.raises(ValueError):
+        next(ahead([], depth=0))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DANCE.is_file() or not PERSON.is_file(), reason="no ../shared/real samples")
+def test_the_overlapped_transfer_encodes_the_sequential_ones_frames(tmp_path, monkeypatch):
+    """`cpfnet transfer`'s path with and without overlap, on 12 real frames onto the real photo (random tiny
+    stages at 32 px, fused, the pixel path), hands the encoder the same frames, byte for byte. (The H.264
+    files themselves are compared decoded only loosely: x264 here is not bit-reproducible run to run.)"""
+    torch.set_num_threads(1)
+    source = tmp_path / "cut.mp4"
+    with VideoWriter(source, fps=16) as writer:
+        for frame in iter_frames(DANCE, count=12):
+            writer.write(cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA))
+    parsing, flow, foreground = tiny_stages(True, seed=5)
+    fusion = FusionNet(ngf=8, n_downsample=2, n_blocks=1).eval().requires_grad_(False)
+    stages = TrainedStages(parsing, flow, foreground, fusion, size=32, pose_sigma=1.0, runs=Path("random"))
+    written: dict[bool, list] = {}
+    write = VideoWriter.write
+    for overlap in (False, True):
+        written[overlap] = []
+
+        def keep(self, frame, into=written[overlap]):
+            into.append((threading.current_thread(), frame.copy()))
+            write(self, frame)
+
+        monkeypatch.setattr(VideoWriter, "write", keep)
+        pipeline = TransferPipeline(stages, batch_size=5, overlap=overlap)  # batches of 5, 5, 2
+        result = transfer_video(pipeline, source, PERSON, tmp_path / f"overlap_{overlap}.mp4", progress=False)
+        assert result.num_frames == 12 and pipeline.pixel_path
+        assert {"pose", "parsing", "flow", "foreground", "fusion", "paste", "encode"} <= set(result.stage_seconds)
+    sequential, overlapped = ([frame for _, frame in written[k]] for k in (False, True))
+    assert len(sequential) == len(overlapped) == 12
+    for a, b in zip(sequential, overlapped):
+        np.testing.assert_array_equal(a, b)
+    assert any(np.any(a != sequential[0]) for a in sequential[1:])  # the frames move: a real comparison
+    assert all(thread is threading.main_thread() for thread, _ in written[True])  # encoding stays here
+    assert len(list(iter_frames(tmp_path / "overlap_True.mp4"))) == 12

@@ -1,0 +1,55 @@
+"""`--precision` (issue 11): the names, the errors, and bf16 output against fp32 on a tiny pipeline."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from cpfnet.cli import main
+from cpfnet.errors import UserError
+from cpfnet.precision import autocast, cpu_has_bf16, resolve_precision
+from cpfnet.transfer.pipeline import TransferPipeline
+from test_transfer import _random_case, _random_stages
+
+
+def test_precision_names_resolve_on_the_cpu():
+    assert resolve_precision("fp32", "cpu") == "fp32"
+    assert resolve_precision("auto", "cpu") == "fp32"  # bf16's cost is visible enough to be asked for
+    with pytest.raises(UserError, match="fp16 runs on a CUDA GPU only"):
+        resolve_precision("fp16", "cpu")
+    with pytest.raises(UserError, match="use one of fp32, bf16, fp16, auto"):
+        resolve_precision("fp8", "cpu")
+    if cpu_has_bf16():
+        assert resolve_precision("bf16", "cpu") == "bf16"
+    else:
+        with pytest.raises(UserError, match="no bf16 instructions"):
+            resolve_precision("bf16", "cpu")
+
+
+def test_an_unknown_precision_is_a_one_line_error(tmp_path, capsys):
+    code = main(["transfer", "--source", str(tmp_path / "x.mp4"), "--target", str(tmp_path / "p.jpg"),
+                 "--out", str(tmp_path / "o.mp4"), "--precision", "half"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == "cpfnet transfer: error: --precision 'half': use one of fp32, bf16, fp16, auto"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return math.inf if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 instructions")
+def test_bf16_frames_are_close_to_fp32_but_not_the_same():
+    torch.set_num_threads(1)
+    stages = _random_stages()
+    target, poses, _ = _random_case()
+    frames = {p: list(TransferPipeline(stages, batch_size=2, precision=p, pixel_path=False).frames(poses, target))
+              for p in ("fp32", "bf16")}
+    for a, b in zip(frames["fp32"], frames["bf16"]):
+        assert a.dtype == b.dtype == np.uint8 and a.shape == b.shape
+        assert _psnr(a, b) > 30
+    assert any(np.any(a != b) for a, b in zip(frames["fp32"], frames["bf16"]))  # bf16 did run
+    with torch.inference_mode(), autocast("bf16", "cpu"):
+        assert torch.nn.Conv2d(1, 1, 1)(torch.ones(1, 1, 2, 2)).dtype == torch.bfloat16

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "real"
 
 
 def run_cli(*args, cwd=None, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -69,3 +70,21 @@ class Snapshot:
 def hidden_leftovers(folder: Path) -> list[Path]:
     """Temporaries a run may leave beside its output: names starting with '.' (atomic_file/atomic_dir)."""
     return sorted(p for p in Path(folder).rglob(".*") if p.name not in (".", ".."))
+
+
+def short_real_dance(folder: Path, frames: int = 6, shrink: int = 2) -> Path:
+    """The first `frames` frames of the real sample dance, `shrink` times smaller, as folder/dance.mp4 (a real
+    person in every frame, for the commands that need one); skips the test where ../shared/real is absent."""
+    import cv2
+    import pytest
+
+    from cpfnet.io.video import VideoWriter, iter_frames
+
+    if not (REAL / "dance.mp4").is_file():
+        pytest.skip("../shared/real is absent")
+    path = Path(folder) / "dance.mp4"
+    with VideoWriter(path, fps=16) as writer:
+        for frame in iter_frames(REAL / "dance.mp4", count=frames):
+            size = (frame.shape[1] // shrink, frame.shape[0] // shrink)
+            writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+    return path

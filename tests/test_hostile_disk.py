@@ -10,11 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cpfnet.io.video import VideoWriter, iter_frames
 from hostile_inprocess import run_in_process
-from hostile_support import Snapshot, assert_one_line_error, hidden_leftovers, run_cli
+from hostile_support import REAL, Snapshot, assert_one_line_error, hidden_leftovers, run_cli, short_real_dance
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 
 
 def _mount(path: Path, *options: str) -> None:
@@ -46,13 +44,7 @@ def read_only(tmp_path):
 @pytest.fixture(scope="module")
 def short_dance(tmp_path_factory) -> Path:
     """The real sample dance cut to 6 frames at half size (prepare needs a real person)."""
-    if not (REAL / "dance.mp4").is_file():
-        pytest.skip("../shared/real is absent")
-    path = tmp_path_factory.mktemp("dance") / "dance.mp4"
-    with VideoWriter(path, fps=16) as writer:
-        for frame in iter_frames(REAL / "dance.mp4", count=6):
-            writer.write(frame[::2, ::2].copy())
-    return path
+    return short_real_dance(tmp_path_factory.mktemp("dance"))
 
 
 def _looks_complete(root: Path) -> list[Path]:

@@ -24,9 +24,8 @@ from cpfnet.dataset.layout import VideoFolder, find_videos
 from cpfnet.io.video import VideoWriter, iter_frames, probe
 from cpfnet.stages.weights import latest_checkpoint, load_stage
 from cpfnet.training.checkpoint import load_training_state
-from hostile_support import ROOT, assert_one_line_error, hidden_leftovers, run_cli
+from hostile_support import REAL, ROOT, assert_one_line_error, hidden_leftovers, run_cli, short_real_dance
 
-REAL = ROOT.parent / "shared" / "real"
 needs_real = pytest.mark.skipif(not (REAL / "dance.mp4").is_file() or not (REAL / "person.jpg").is_file(),
                                 reason="no ../shared/real samples")
 KILLS = 5
@@ -136,15 +135,7 @@ def _sigterm_once_writing(args: list, watched: Path, pattern: str) -> tuple[int,
 @pytest.fixture(scope="module")
 def short_dance(tmp_path_factory) -> Path:
     """The first 6 frames of the sample dance at a quarter of its size (a person in every frame)."""
-    import cv2
-
-    if not (REAL / "dance.mp4").is_file():
-        pytest.skip("no ../shared/real samples")
-    path = tmp_path_factory.mktemp("dance") / "clip.mp4"
-    with VideoWriter(path, fps=16) as writer:
-        for frame in iter_frames(REAL / "dance.mp4", count=6):
-            writer.write(cv2.resize(frame, (frame.shape[1] // 4, frame.shape[0] // 4), interpolation=cv2.INTER_AREA))
-    return path
+    return short_real_dance(tmp_path_factory.mktemp("dance"), shrink=4)
 
 
 @pytest.mark.slow

@@ -10,7 +10,6 @@ from torch import nn
 from cpfnet.baselines.fewshot_vid2vid.network import FewShotVid2VidGenerator, FewShotVid2VidGeneratorConfig
 from cpfnet.baselines.fewshot_vid2vid.spade import SPADE
 from cpfnet.baselines.fewshot_vid2vid.weight_generation import ExampleAttention
-from cpfnet.baselines.pix2pixhd import Pix2PixHDDiscriminator
 from cpfnet.baselines.vid2vid.losses import Vid2VidLossConfig, temporal_discriminator_loss, warp_loss
 from cpfnet.baselines.vid2vid.network import (TemporalDiscriminator, TemporalDiscriminatorConfig, Vid2VidGenerator,
                                               Vid2VidGeneratorConfig, temporal_span, warp_by_offset)

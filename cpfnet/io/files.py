@@ -5,7 +5,6 @@ Serialise in memory, then write through these, and a full disk is an OSError(ENO
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -193,9 +193,9 @@ def test_prepare_sigterm_then_kill9_five_times_then_one_run(short_dance, tmp_pat
     assert _kill_at_random_moments(args, out, random.Random(15)) >= 1
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert [p.name for p in out.iterdir()] == ["clip"] and hidden_leftovers(out) == []
-    video = VideoFolder(out / "clip")
-    assert video.meta.num_frames == 6 and len(list((out / "clip" / "frames").glob("*.png"))) == 6
+    assert [p.name for p in out.iterdir()] == ["dance"] and hidden_leftovers(out) == []
+    video = VideoFolder(out / "dance")
+    assert video.meta.num_frames == 6 and len(list((out / "dance" / "frames").glob("*.png"))) == 6
 
 
 @pytest.mark.slow

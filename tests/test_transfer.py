@@ -343,6 +343,15 @@ def test_by_default_the_pixel_path_shows_only_the_photos_pixels():
     assert np.abs(made[5, True].astype(int) - made[6, True]).max() > 10
 
 
+def test_a_personalised_pipeline_shows_its_tuned_generator():
+    """Personalising tunes the generator, so the tuned pipeline generates the hidden parts; the original is
+    left as it was."""
+    pipeline = TransferPipeline(_random_stages(), use_fusion=False)
+    tuned = pipeline.personalized(_photo_case()[0], steps=1, progress=False)
+    assert tuned.generate_hidden and not pipeline.generate_hidden
+    assert tuned.stages.foreground is not pipeline.stages.foreground
+
+
 def test_the_pixel_path_needs_a_flow_stage():
     with pytest.raises(ValueError, match="needs a flow stage"):
         TransferPipeline(_random_stages(use_flow=False), pixel_path=True)

@@ -97,9 +97,11 @@ class TransferPipeline(FramePipeline):
         return cls(load_trained_stages(runs, device, need_fusion=use_fusion), device, use_fusion, **kwargs)
 
     def personalized(self, target: Target, steps: int, progress: bool = True) -> "TransferPipeline":
-        """This pipeline with its generator fine-tuned on `target` for `steps` steps (cpfnet.transfer.personalize);
-        this one is left as it is."""
+        """This pipeline with its generator fine-tuned on `target` for `steps` steps (cpfnet.transfer.personalize)
+        and `generate_hidden` on (the default pixel path never shows the generator's pixels); this one is left
+        as it is."""
         tuned = copy.copy(self)
+        tuned.generate_hidden = True
         tuned.stages = personalize(self.stages, target, steps, device=self.device, progress=progress).stages
         tuned.timings = Timings()
         return tuned

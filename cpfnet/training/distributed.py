@@ -66,6 +66,9 @@ def setup(device_name: str = "cpu") -> Context:
 
 def teardown(ctx: Context) -> None:
     if ctx.distributed and ctx.owns_group and dist.is_initialized():
+        # Leave together: a rank that destroys its gloo group while another still has a collective in flight
+        # can abort that rank ("terminate called without an active exception").
+        dist.barrier()
         dist.destroy_process_group()
 
 

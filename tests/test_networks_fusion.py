@@ -42,6 +42,33 @@ def test_rejects_wrong_inputs():
         net(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), torch.rand(1, 1, 16, 16))
 
 
+def test_mask_prior_starts_as_the_parsing_mask_and_learns_a_correction():
+    """With mask_prior the untrained network is the ablation "w/o fusion" (its mask is the person mask it is
+    given), and training moves the mask toward a target the prior misses."""
+    torch.manual_seed(0)
+    net = FusionNet(**{**asdict(TINY), "mask_prior": True})
+    background, foreground, previous = (torch.rand(2, 3, 16, 16) * 2 - 1 for _ in range(3))
+    person = torch.zeros(2, 1, 16, 16)
+    person[:, :, 4:12, 5:11] = 0.9
+    person[:, :, 6, 6] = 1.0  # certain: clamped, still finite
+    out = net(background, foreground, previous, person)
+    torch.testing.assert_close(out["mask"], person.clamp(1e-3, 1 - 1e-3))
+    assert (net(background, foreground, previous, 1 - person)["mask"] - out["mask"]).abs().max() > 0.5
+    target = person.clone()
+    target[:, :, 4:12, 5:8] = 0.0  # the prior's left half is wrong
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(30):
+        loss = torch.nn.functional.l1_loss(net(background, foreground, previous, person)["mask"], target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0], losses
+    with pytest.raises(ValueError, match="person mask"):
+        net(background, foreground, previous)
+
+
 @pytest.mark.slow
 def test_paper_configuration_at_448():
     net = FusionNet(**asdict(FusionNetConfig())).eval()

@@ -100,7 +100,7 @@ def test_trained_networks_run_on_a_frame(tiny_runs, synth_dataset):
     parsing -> flow -> foreground -> fusion, with the first frame's previous frame the plain overlay."""
     from cpfnet.body.pose_maps import render_pose_maps
     from cpfnet.dataset.readers import AppearanceFrames
-    from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
+    from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
     from cpfnet.stages.chain import Appearance, previous_frame, run_stages
 
     nets = {stage: load_stage(tiny_runs, stage)[0] for stage in STEPS}
@@ -113,7 +113,7 @@ def test_trained_networks_run_on_a_frame(tiny_runs, synth_dataset):
                           appearance, render_pose_maps(item["pose"][None], 64, 64, 1.5))
         background = item["background"][None]
         previous = previous_frame(None, made["foreground"], background, made["parsing"])
-        out = nets["fusion"]["fusion"](background, made["foreground"], previous)
+        out = nets["fusion"]["fusion"](background, made["foreground"], previous, person_mask(made["parsing"]))
     assert made["parsing"].shape == (1, 20, 64, 64) and made["flow"].shape == (1, 2, 64, 64)
     assert made["visibility"].shape == (1, 3, 64, 64) and made["foreground"].shape == (1, 3, 64, 64)
     torch.testing.assert_close(made["parsing"].sum(1), torch.ones(1, 64, 64))  # probabilities

@@ -43,9 +43,13 @@ UNIT_POSE = np.array([(.5, .15), (.5, .25), (.4, .26), (.37, .4), (.36, .52), (.
                       (.46, .14), (.54, .14)])
 
 
-def _random_stages(use_flow: bool = True) -> TrainedStages:
+def _random_stages(use_flow: bool = True, mask_prior: bool = False) -> TrainedStages:
     parsing, flow, foreground = tiny_stages(use_flow, seed=5)
-    fusion = FusionNet(ngf=8, n_downsample=2, n_blocks=1).eval().requires_grad_(False)
+    torch.manual_seed(6)
+    fusion = FusionNet(ngf=8, n_downsample=2, n_blocks=1, mask_prior=mask_prior).eval().requires_grad_(False)
+    if mask_prior:  # away from its zero start, so that the test sees what the network is given
+        for p in fusion.generator.net[-1].parameters():
+            p.normal_(0, 0.1)
     return TrainedStages(parsing, flow, foreground, fusion, size=STAGE_SIZE, pose_sigma=SIGMA, runs=Path("random"))
 
 
@@ -94,7 +98,7 @@ def _by_hand(stages: TrainedStages, target: Target, poses: np.ndarray, shift: np
                 flow_to_last = identity_flow(1, size, size) + shift_px.view(1, 2, 1, 1)
                 reach = warp(torch.ones(1, 1, size, size), flow_to_last)
                 x_prev = warp(previous, flow_to_last) + background * (1 - reach)
-            fused = stages.fusion(background, fg, x_prev)
+            fused = stages.fusion(background, fg, x_prev, 1 - parsing[:, :1])
             mask, previous = fused["mask"], fused["frame"]
         else:
             mask = 1 - parsing[:, :1]
@@ -104,9 +108,10 @@ def _by_hand(stages: TrainedStages, target: Target, poses: np.ndarray, shift: np
     return out
 
 
-@pytest.mark.parametrize("size, use_fusion", [(STAGE_SIZE, True), (2 * STAGE_SIZE, True), (STAGE_SIZE, False)])
-def test_pipeline_is_the_stages_with_the_documented_inputs(size, use_fusion):
-    stages = _random_stages()
+@pytest.mark.parametrize("size, use_fusion, mask_prior", [(STAGE_SIZE, True, False), (2 * STAGE_SIZE, True, False),
+                                                         (STAGE_SIZE, False, False), (STAGE_SIZE, True, True)])
+def test_pipeline_is_the_stages_with_the_documented_inputs(size, use_fusion, mask_prior):
+    stages = _random_stages(mask_prior=mask_prior)
     target, poses, shift = _random_case()
     pipeline = TransferPipeline(stages, batch_size=2, size=size, use_fusion=use_fusion)  # batches of 2, 2, 1
     made = list(pipeline.outputs(poses, target))

@@ -196,7 +196,8 @@ class TransferPipeline(FramePipeline):
                     if self.use_fusion:
                         with autocast(self.precision, self.device):
                             fused = stages.fusion(background, fg,
-                                                  previous_frame(previous, fg, background, parsing, previous_box, box))
+                                                  previous_frame(previous, fg, background, parsing, previous_box, box),
+                                                  person_mask(parsing))
                         mask, previous, previous_box = fused["mask"].float(), fused["frame"].float(), box
                     else:  # the ablation "w/o fusion": the generated parsing is the mask
                         mask = person_mask(parsing)

@@ -21,7 +21,7 @@ import torch
 from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import Clips
 from cpfnet.nn.perceptual import PerceptualLoss
-from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
+from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.stages.fusion.losses import fusion_loss
 from cpfnet.stages.weights import foreground_uses_flow
@@ -79,7 +79,7 @@ class FusionTask(Task):
         for t in range(1, foregrounds.shape[1]):
             moved = previous_frame(previous, foregrounds[:, t], backgrounds[:, t], parsings[:, t], boxes[:, t - 1],
                                    boxes[:, t])
-            out = self.models["fusion"](backgrounds[:, t], foregrounds[:, t], moved)
+            out = self.models["fusion"](backgrounds[:, t], foregrounds[:, t], moved, person_mask(parsings[:, t]))
             previous = out["frame"]
             masks.append(out["mask"])
             terms.append(fusion_loss(previous, images[:, t], self.perceptual, self.section.loss))

@@ -1,12 +1,13 @@
 """The pixel path: region boxes, crop maps sampled at full resolution, crop flows into photo pixels, the
 box-only composite, and the geometric-warp pipeline on a photo."""
 
+import cv2
 import numpy as np
 import torch
 
 from cpfnet.ops.warp import identity_flow
-from cpfnet.transfer.pixel_path import (body_region, composite, crop_flow_to_photo, photo_tensors, sample_crop,
-                                        warp_photo)
+from cpfnet.transfer.pixel_path import (body_region, box_region, composite, crop_flow_to_photo, mask_region,
+                                        paste_photo, photo_rgba, photo_source, sample_crop, warp_photo)
 from tests.test_limb_flow import standing_pose
 
 
@@ -43,17 +44,70 @@ def test_identity_flow_warps_the_photo_back_to_itself_and_composite_touches_only
     photo = rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)
     mask = np.zeros((40, 30), bool)
     mask[10:30, 8:20] = True
-    image, alpha = photo_tensors(photo, mask)
+    source = photo_source(photo, mask)
     region = (5, 5, 25, 35)
     flow = identity_flow(1, 30, 20) + torch.tensor([5.0, 5.0]).view(1, 2, 1, 1)
-    warped = warp_photo(image, alpha, flow)
-    torch.testing.assert_close(warped["image"], image[..., 5:35, 5:25])
+    warped = warp_photo(source, flow)
+    torch.testing.assert_close(warped["image"], source[:, :3, 5:35, 5:25], atol=1e-3, rtol=0)  # grey levels
     background = np.full_like(photo, 7)
     out = composite(background, region, warped["image"], warped["alpha"])
     assert (out[mask] == photo[mask]).all()  # the person, exactly
     outside = np.ones((40, 30), bool)
     outside[5:35, 5:25] = False
     assert (out[outside] == 7).all() and (out[~mask] == 7).all()
+
+
+def _paste_case(seed: int):
+    """A 90 x 120 photo, a crop box partly outside it, a random smooth crop flow and a blob-shaped eq. 5 mask."""
+    rng = np.random.default_rng(seed)
+    # A photo with edges as sharp as a real one's (not pixel noise, which no 1/32 px sampling reproduces).
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8), (0, 0), 1.0)
+    mask = cv2.GaussianBlur((rng.random((90, 120)) > 0.3).astype(np.float32), (0, 0), 1.0)
+    background = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    s, box, appearance_box = 16, (30.5, -10.25, 95.5, 60.0), (20.0, 10.0, 84.0, 74.0)
+    flow = identity_flow(1, s, s) + torch.from_numpy(rng.normal(0, 1.5, (1, 2, 1, 1))).float()
+    flow = flow + torch.nn.functional.interpolate(torch.from_numpy(rng.normal(0, 2, (1, 2, 4, 4))).float(), size=s,
+                                                  mode="bilinear")
+    bound = torch.zeros(1, 1, s, s)
+    bound[..., 3:9, 5:12] = torch.from_numpy(rng.random((1, 1, 6, 7))).float()
+    bound[..., 0, 0] = 0.5 / 255  # under the threshold: may be dropped, at most one grey level
+    return photo, mask, background, flow, box, appearance_box, bound
+
+
+def test_paste_photo_is_the_full_box_float_composite_within_a_few_grey_levels_and_touches_only_its_region():
+    for seed in range(4):
+        photo, mask, background, flow, box, appearance_box, bound = _paste_case(seed)
+        source = photo_source(photo, mask)
+        region = box_region(box, 120, 90)
+        warped = warp_photo(source, crop_flow_to_photo(flow, box, appearance_box, region))
+        reference = composite(background, region, warped["image"],
+                              (warped["alpha"] * sample_crop(bound, box, region)).clamp(0, 1))
+        before = background.copy()
+        out = paste_photo(background, photo_rgba(photo, mask), flow, box, appearance_box, bound)
+        assert (background == before).all()  # a new frame; the background is not written
+        diff = np.abs(out.astype(int) - reference)
+        assert diff.max() <= 6 and diff.mean() < 0.1, (seed, diff.max(), diff.mean())  # 1/32 px, 8-bit mask
+        assert (out != background).any()
+        x0, y0, x1, y1 = mask_region(bound, box, region)
+        assert x1 - x0 < region[2] - region[0] and y1 - y0 < region[3] - region[1]  # the work is smaller
+        outside = np.ones((90, 120), bool)
+        outside[y0:y1, x0:x1] = False
+        assert (out[outside] == background[outside]).all()
+
+
+def test_mask_region_holds_every_upsampled_value_at_the_threshold():
+    rng = np.random.default_rng(3)
+    for s, box in ((8, (10.0, 20.0, 50.0, 60.0)), (16, (-3.5, 2.25, 40.0, 45.75)), (5, (0.0, 0.0, 97.0, 97.0))):
+        region = box_region(box, 100, 100)
+        mask = torch.zeros(1, 1, s, s)
+        i, j = rng.integers(0, s, 2)
+        mask[..., i, j] = 1.0
+        up = sample_crop(mask, box, region)[0, 0]
+        x0, y0, x1, y1 = mask_region(mask, box, region)
+        inside = torch.zeros_like(up, dtype=torch.bool)
+        inside[y0 - region[1]:y1 - region[1], x0 - region[0]:x1 - region[0]] = True
+        assert (up[~inside] < 1 / 255).all() and (up[inside] >= 1 / 255).any(), (s, box)
+    assert mask_region(torch.zeros(1, 1, 8, 8), (0, 0, 8, 8), (0, 0, 8, 8))[2] == 0  # empty
 
 
 def test_a_synthetic_video_folder_is_a_target_with_its_full_size_photo(synth_dataset):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from cpfnet.transfer.pipeline import FramePipeline
-from cpfnet.transfer.pixel_path import body_region, composite, geometric_region_flow, photo_tensors, warp_photo
+from cpfnet.transfer.pixel_path import body_region, composite, geometric_region_flow, photo_source, warp_photo
 from cpfnet.transfer.target import Target
 
 
@@ -30,7 +30,7 @@ class GeometricWarpPipeline(FramePipeline):
     def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:
         if target.photo is None or target.photo_mask is None:
             raise ValueError("the geometric warp needs the target's full-size photo and mask (prepare_target)")
-        photo, mask = photo_tensors(target.photo, target.photo_mask, self.device)
+        source = photo_source(target.photo, target.photo_mask, self.device)
         photo_pose = target.pose_in_photo
         height, width = target.background.shape[:2]
         for pose in poses:
@@ -39,5 +39,5 @@ class GeometricWarpPipeline(FramePipeline):
                 yield {"frame": target.background.copy(), "box": region}
                 continue
             geo = geometric_region_flow(photo_pose, pose, region)
-            warped = warp_photo(photo, mask, geo["flow"].to(self.device), geo["reach"].to(self.device))
+            warped = warp_photo(source, geo["flow"].to(self.device), geo["reach"].to(self.device))
             yield {"frame": composite(target.background, region, warped["image"], warped["alpha"]), "box": region}

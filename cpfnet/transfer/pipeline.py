@@ -35,7 +35,8 @@ from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run
 from cpfnet.timing import Timings
 from cpfnet.transfer.models import TrainedStages, load_trained_stages
 from cpfnet.transfer.personalize import personalize
-from cpfnet.transfer.pixel_path import composite, crop_flow_to_photo, photo_tensors, sample_crop, warp_photo
+from cpfnet.transfer.pixel_path import (box_region, composite, crop_flow_to_photo, paste_photo, photo_rgba,
+                                        photo_source, sample_crop, warp_photo)
 from cpfnet.transfer.target import Target
 
 
@@ -140,35 +141,34 @@ class TransferPipeline(FramePipeline):
                 foreground = crop_foreground(made, appearance_image)
             yield first, made, foreground
 
-    def _paste_pixels(self, target: Target, photo: tuple[torch.Tensor, torch.Tensor], box, made: dict, k: int,
+    def _paste_pixels(self, target: Target, source, box, made: dict, k: int,
                       mask: torch.Tensor) -> np.ndarray:
         """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
-        photo's resolution: the flow, upsampled, samples the full-size photo and its person mask, within eq. 5's
-        mask `mask` [1, 1, S, S] (a learned flow is defined everywhere, also off the body).
+        photo's resolution: the flow, upsampled, samples the full-size photo and its person mask (`source`:
+        `photo_rgba`'s by default, `photo_source`'s with `generate_hidden`),
+        within eq. 5's mask `mask` [1, 1, S, S] (a learned flow is defined everywhere, also off the body).
 
         By default every pixel is the photo's own, the warped photo mask the silhouette. With
         `generate_hidden`, the blend weight m (or, for a generator without a blend head, the visibility's
         'visible' probability) mixes those real pixels with the generated ones, and the silhouette is the
         warped photo mask where the photo shows the part, the fusion mask (eq. 5) where it hides it."""
-        height, width = target.background.shape[:2]
-        x0, y0, x1, y1 = box
-        region = (max(0, int(np.floor(x0))), max(0, int(np.floor(y0))), min(width, int(np.ceil(x1))),
-                  min(height, int(np.ceil(y1))))
-        if region[2] <= region[0] or region[3] <= region[1]:
-            return target.background.copy()
-        flow = crop_flow_to_photo(made["flow"][k:k + 1], box, target.box, region)
-        warped = warp_photo(*photo, flow)
         # Eq. 5's mask (the fusion stage's, or stage 1's person mask without one), a little dilated at crop
         # resolution, bounds where the warped photo may show.
-        bound = sample_crop(F.max_pool2d(mask, 3, stride=1, padding=1), box, region)
+        bound = F.max_pool2d(mask, 3, stride=1, padding=1)
+        flow = made["flow"][k:k + 1]
         if not self.generate_hidden:
-            return composite(target.background, region, warped["image"], (warped["alpha"] * bound).clamp(0, 1))
+            return paste_photo(target.background, source, flow, box, target.box, bound)
+        height, width = target.background.shape[:2]
+        region = box_region(box, width, height)
+        if region[2] <= region[0] or region[3] <= region[1]:
+            return target.background.copy()
+        warped = warp_photo(source, crop_flow_to_photo(flow, box, target.box, region))
         visible = made["visibility"][k:k + 1, :1]
         weight = made["blend"][k:k + 1] if made.get("blend") is not None else visible
-        m, v, generated, mask_up = (sample_crop(x, box, region) for x in
-                                    (weight, visible, made["foreground"][k:k + 1] * 0.5 + 0.5, mask))
+        m, v, generated, mask_up, bound_up = (sample_crop(x, box, region) for x in (
+            weight, visible, made["foreground"][k:k + 1] * 127.5 + 127.5, mask, bound))
         image = m * warped["image"] + (1 - m) * generated
-        alpha = (v * warped["alpha"] + (1 - v) * mask_up) * bound
+        alpha = (v * warped["alpha"] + (1 - v) * mask_up) * bound_up
         return composite(target.background, region, image, alpha.clamp(0, 1))
 
     @torch.inference_mode()
@@ -182,7 +182,8 @@ class TransferPipeline(FramePipeline):
         crop_poses = photo_to_crop(poses, boxes, self.size)
         appearance, appearance_image = self._appearance(target)
         pixels = self.pixel_path and target.photo is not None
-        photo = photo_tensors(target.photo, target.photo_mask, self.device) if pixels else None
+        photo = None if not pixels else (photo_source(target.photo, target.photo_mask, self.device)
+                                         if self.generate_hidden else photo_rgba(target.photo, target.photo_mask))
         previous = previous_box = None  # the last eq. 5 output and its box
         shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
         batches = self._batches(crop_poses, appearance, appearance_image)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -38,12 +39,12 @@ def body_region(pose: np.ndarray, width: int, height: int, margin: float = REGIO
     return x0, y0, max(x0, x1), max(y0, y1)
 
 
-def photo_tensors(photo: np.ndarray, mask: np.ndarray, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """RGB uint8 photo [H, W, 3] and person mask [H, W] (bool or [0, 1]) -> [1, 3, H, W] in [0, 1] and
-    [1, 1, H, W] float32, made once per target photo."""
-    image = torch.from_numpy(np.ascontiguousarray(photo)).permute(2, 0, 1)[None].float().div_(255)
+def photo_source(photo: np.ndarray, mask: np.ndarray, device=None) -> torch.Tensor:
+    """RGB uint8 photo [H, W, 3] and person mask [H, W] (bool or [0, 1]) -> [1, 4, H, W] float32: RGB in grey
+    levels 0..255 and the mask in [0, 1], made once per target photo (one sampling then moves both)."""
+    image = torch.from_numpy(np.ascontiguousarray(photo)).permute(2, 0, 1)[None].float()
     alpha = torch.from_numpy(np.ascontiguousarray(mask, np.float32))[None, None]
-    return image.to(device), alpha.to(device)
+    return torch.cat([image, alpha], dim=1).to(device)
 
 
 def geometric_region_flow(photo_pose: np.ndarray, frame_pose: np.ndarray,
@@ -59,14 +60,11 @@ def geometric_region_flow(photo_pose: np.ndarray, frame_pose: np.ndarray,
     return {k: v.float() for k, v in geometric_flow(source, torch.from_numpy(shifted)[None], y1 - y0, x1 - x0).items()}
 
 
-def warp_photo(photo: torch.Tensor, mask: torch.Tensor, flow: torch.Tensor,
-               reach: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """Sample the photo [1, 3, H, W] and its person mask [1, 1, H, W] where `flow` [B, 2, h, w] (photo
-    pixels) points -> {"image": [B, 3, h, w], "alpha": [B, 1, h, w], the warped mask, times `reach` where
-    given (outside it the flow means nothing)}."""
-    b = flow.shape[0]
-    source = torch.cat([photo, mask], dim=1).expand(b, -1, -1, -1)
-    warped = warp(source, flow.to(photo.dtype))
+def warp_photo(source: torch.Tensor, flow: torch.Tensor, reach: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Sample `photo_source`'s [1, 4, H, W] where `flow` [B, 2, h, w] (photo pixels) points -> {"image":
+    [B, 3, h, w] in grey levels, "alpha": [B, 1, h, w], the warped mask, times `reach` where given (outside it
+    the flow means nothing)}."""
+    warped = warp(source.expand(flow.shape[0], -1, -1, -1), flow.to(source.dtype))
     alpha = warped[:, 3:4]
     if reach is not None:
         alpha = alpha * reach
@@ -79,11 +77,90 @@ def sample_crop(x: torch.Tensor, crop_box, region: tuple[int, int, int, int]) ->
     b, _, s, _ = x.shape
     x0, y0, x1, y1 = region
     cx0, cy0, cx1, cy1 = (float(v) for v in crop_box)
-    xs = (torch.arange(x0, x1, dtype=x.dtype, device=x.device) + 0.5 - cx0) * (s / (cx1 - cx0))
-    ys = (torch.arange(y0, y1, dtype=x.dtype, device=x.device) + 0.5 - cy0) * (s / (cy1 - cy0))
-    grid = torch.stack([xs[None, :].expand(len(ys), -1), ys[:, None].expand(-1, len(xs))])[None]
-    return F.grid_sample(x, flow_to_grid(grid.expand(b, -1, -1, -1), s, s), mode="bilinear",
-                         padding_mode="border", align_corners=False)
+    # Region pixel centres straight into grid_sample's [-1, 1] crop coordinates (align_corners=False).
+    xs = (torch.arange(x0, x1, dtype=x.dtype, device=x.device) + 0.5 - cx0) * (2 / (cx1 - cx0)) - 1
+    ys = (torch.arange(y0, y1, dtype=x.dtype, device=x.device) + 0.5 - cy0) * (2 / (cy1 - cy0)) - 1
+    grid = torch.stack([xs[None, :].expand(len(ys), -1), ys[:, None].expand(-1, len(xs))], dim=-1)[None]
+    return F.grid_sample(x, grid.expand(b, -1, -1, -1), mode="bilinear", padding_mode="border",
+                         align_corners=False)
+
+
+def mask_region(mask: torch.Tensor, crop_box, region: tuple[int, int, int, int],
+                threshold: float = 1 / 255) -> tuple[int, int, int, int]:
+    """The part of `region` where `sample_crop(mask, crop_box, region)` can reach `threshold`: mask [1, 1, S, S].
+
+    A bilinear sample is a mix of four crop pixels, so outside the crop pixels at or above the threshold
+    (grown by one) it stays below it: a composite weighted by it changes no pixel by more than one grey
+    level there, and is left out. Empty (x0 == x1) when no pixel reaches it."""
+    on = mask[0, 0] >= threshold
+    rows, cols = on.any(dim=1).nonzero(), on.any(dim=0).nonzero()
+    if not len(rows):
+        return region[0], region[1], region[0], region[1]
+    s = mask.shape[-1]
+    cx0, cy0, cx1, cy1 = (float(v) for v in crop_box)
+    x0, y0, x1, y1 = region
+    sx, sy = (cx1 - cx0) / s, (cy1 - cy0) / s
+    (i0, i1), (j0, j1) = (int(rows.min()), int(rows.max())), (int(cols.min()), int(cols.max()))
+    # Crop pixel j holds the sample at photo x = cx0 + (j + 0.5) * sx; its weight is 0 one crop pixel away.
+    # At the crop's edge the border padding continues it to the region's edge.
+    left = x0 if j0 == 0 else max(x0, math.floor(cx0 + (j0 - 0.5) * sx))
+    right = x1 if j1 == s - 1 else min(x1, math.ceil(cx0 + (j1 + 1.5) * sx))
+    top = y0 if i0 == 0 else max(y0, math.floor(cy0 + (i0 - 0.5) * sy))
+    bottom = y1 if i1 == s - 1 else min(y1, math.ceil(cy0 + (i1 + 1.5) * sy))
+    return left, top, max(left, right), max(top, bottom)
+
+
+def box_region(box, width: int, height: int) -> tuple[int, int, int, int]:
+    """The integer pixels of a width x height frame that `box` (x0, y0, x1, y1), photo pixels, touches."""
+    x0, y0, x1, y1 = box
+    return (max(0, math.floor(x0)), max(0, math.floor(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)))
+
+
+def photo_rgba(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """RGB uint8 photo [H, W, 3] and person mask [H, W] (bool or [0, 1]) -> [H, W, 4] uint8, the mask x 255 as
+    the fourth channel: `paste_photo`'s source, made once per target photo (one remap moves both)."""
+    alpha = np.round(np.asarray(mask, np.float32) * 255).astype(np.uint8)
+    return np.ascontiguousarray(np.dstack([photo, alpha]))
+
+
+def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, frame_box, appearance_box,
+                bound: torch.Tensor, out: np.ndarray | None = None) -> np.ndarray:
+    """The default pixel path: the photo's own pixels moved along a crop flow, within a crop mask.
+
+    background [H, W, 3] uint8 (frame i's, photo-sized); rgba `photo_rgba(photo, mask)`; flow [1, 2, S, S] and
+    bound [1, 1, S, S] on frame i's crop of `frame_box` (the flow points into the appearance crop of
+    `appearance_box`) -> the frame: the background, and over the box the photo sampled along the flow (bilinear),
+    weighted by the warped photo mask x the bound (bilinear). The same as `warp_photo` + `composite` on the
+    box, but only where the bound reaches 1/255 (`mask_region`), and in OpenCV on uint8: its remap samples
+    at 1/32 pixel and the mask is 8-bit: a few grey levels from float sampling on sharp edges, 0.03 on average
+    (tests/test_pixel_path.py)."""
+    height, width = background.shape[:2]
+    frame = background.copy() if out is None else out
+    region = mask_region(bound, frame_box, box_region(frame_box, width, height))
+    x0, y0, x1, y1 = region
+    if x1 <= x0 or y1 <= y0:
+        return frame
+    s = flow.shape[-1]
+    ax0, ay0, ax1, ay1 = (float(v) for v in appearance_box)
+    cx0, cy0, cx1, cy1 = (float(v) for v in frame_box)
+    # The crop flow -> photo pixels in OpenCV's convention (pixel centres at integers), on the S x S crop
+    # (cheaper than on the region; upsampling is linear, so the order does not matter).
+    scale = flow.new_tensor([(ax1 - ax0) / s, (ay1 - ay0) / s]).view(2, 1, 1)
+    offset = flow.new_tensor([ax0 - 0.5, ay0 - 0.5]).view(2, 1, 1)
+    crop_flow = (flow[0] * scale + offset).permute(1, 2, 0).float().cpu().numpy()  # [S, S, 2]: remap's map
+    crop_bound = bound[0, 0].float().cpu().numpy()
+    # Region pixel (x, y) reads crop position ((x0 + x + 0.5 - cx0) S / box width - 0.5, ...), the crop's edge
+    # values beyond it: sample_crop's bilinear lookup.
+    kx, ky = s / (cx1 - cx0), s / (cy1 - cy0)
+    lookup = np.array([[kx, 0, (x0 + 0.5 - cx0) * kx - 0.5], [0, ky, (y0 + 0.5 - cy0) * ky - 0.5]])
+    size, flags = (x1 - x0, y1 - y0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    photo_xy, weight = (cv2.warpAffine(np.ascontiguousarray(c), lookup, size, flags=flags,
+                                       borderMode=cv2.BORDER_REPLICATE) for c in (crop_flow, crop_bound))
+    warped = cv2.remap(rgba, photo_xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    alpha = np.clip(warped[..., 3] * (weight * (1 / 255)), 0, 1)
+    frame[y0:y1, x0:x1] = cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB), background[y0:y1, x0:x1],
+                                          alpha, 1 - alpha)
+    return frame
 
 
 def crop_flow_to_photo(flow: torch.Tensor, frame_box, appearance_box, region: tuple[int, int, int, int]) -> torch.Tensor:
@@ -101,13 +178,15 @@ def crop_flow_to_photo(flow: torch.Tensor, frame_box, appearance_box, region: tu
 
 def composite(background: np.ndarray, region: tuple[int, int, int, int], image: torch.Tensor,
               alpha: torch.Tensor, out: np.ndarray | None = None) -> np.ndarray:
-    """Blend image [1, 3, h, w] in [0, 1] with weight alpha [1, 1, h, w] into the region of `background`
-    [H, W, 3] uint8; only the region is touched (written into `out`, a copy of the background by default)."""
+    """Blend image [1, 3, h, w] in grey levels 0..255 with weight alpha [1, 1, h, w] in [0, 1] into the region of
+    `background` [H, W, 3] uint8; only the region is touched (written into `out`, a copy of the background by
+    default)."""
     x0, y0, x1, y1 = region
     frame = background.copy() if out is None else out
     if x1 <= x0 or y1 <= y0:
         return frame
-    under = torch.from_numpy(background[y0:y1, x0:x1]).to(image.device).permute(2, 0, 1)[None].float().div_(255)
-    blended = (image * alpha + under * (1 - alpha)).mul_(255).round_().clamp_(0, 255)
+    under = torch.from_numpy(background[y0:y1, x0:x1]).to(image.device).permute(2, 0, 1)[None].float()
+    # lerp of two values in 0..255 stays in it: + 0.5 and truncation round to the nearest level.
+    blended = torch.lerp(under, image, alpha).add_(0.5)
     frame[y0:y1, x0:x1] = blended[0].permute(1, 2, 0).to(torch.uint8).cpu().numpy()
     return frame

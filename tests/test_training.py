@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -279,3 +280,44 @@ def test_one_line_errors(capsys, synth_dataset, tmp_path, tiny_runs):
                  "--resume")
     assert "config differs" in err and "parsing.optimizer.lr" in err
     assert not (tmp_path / "r").exists() or not list((tmp_path / "r").rglob("step_*"))
+
+
+def test_fusion_judged_on_photo_pixels_learns_its_mask_and_needs_flow(tiny_runs, synth_dataset, tmp_path):
+    """fusion.loss_on: photo_pixels judges the warped appearance within the warped mask x the fusion mask (what
+    transfer's default pixel path shows): another loss than eq. 5's from the same start, and it falls on a
+    fixed batch (with mask_prior the network starts as stage 1's mask)."""
+    from cpfnet.dataset.readers import Clips
+    from cpfnet.stages.fusion.task import FusionTask
+    from cpfnet.training.distributed import Context
+    from cpfnet.training.trainer import seed_everything
+
+    config = load_config("tiny")
+    config.fusion.network.mask_prior = True
+    config.fusion.optimizer.lr = 1e-2  # a fixed batch: learn it quickly
+    clips = Clips(synth_dataset, length=config.fusion.clip_length, size=64)
+    batch = torch.utils.data.default_collate([clips[0], clips[len(clips) - 1]])
+    firsts = {}
+    for loss_on in ("eq5", "photo_pixels"):
+        config.fusion.loss_on = loss_on
+        seed_everything(0)
+        task = FusionTask(config, tiny_runs, Context())
+        totals = []
+        for _ in range(12 if loss_on == "photo_pixels" else 1):
+            losses = task.generator_step(batch).losses
+            total = sum(losses.values())
+            task.optimizers["generator"].zero_grad()
+            total.backward()
+            task.optimizers["generator"].step()
+            totals.append(float(total))
+        firsts[loss_on] = totals[0]
+    assert abs(firsts["eq5"] - firsts["photo_pixels"]) > 1e-3, firsts
+    assert np.mean(totals[-3:]) < 0.97 * np.mean(totals[:3]), totals
+    # Without appearance flow there are no photo pixels to judge.
+    noflow = tmp_path / "noflow"
+    config = _tiny_yaml(tmp_path, foreground__generator__use_flow=False)
+    assert main(["train", "foreground", "--config", str(config), "--data", str(synth_dataset), "--runs",
+                 str(noflow), "--steps", "1", "--no-progress"]) == 0
+    shutil.copytree(tiny_runs / "parsing", noflow / "parsing")
+    config = _tiny_yaml(tmp_path, "px", fusion__loss_on="photo_pixels")
+    assert main(["train", "fusion", "--config", str(config), "--data", str(synth_dataset), "--runs", str(noflow),
+                 "--steps", "1", "--no-progress"]) == 2

@@ -23,7 +23,6 @@ from typing import Iterator
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
@@ -32,6 +31,7 @@ from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_ma
 from cpfnet.overlap import ahead
 from cpfnet.precision import autocast, resolve_precision
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
+from cpfnet.stages.fusion.network import photo_bound
 from cpfnet.timing import Timings
 from cpfnet.transfer.models import TrainedStages, load_trained_stages
 from cpfnet.transfer.personalize import personalize
@@ -154,7 +154,7 @@ class TransferPipeline(FramePipeline):
         warped photo mask where the photo shows the part, the fusion mask (eq. 5) where it hides it."""
         # Eq. 5's mask (the fusion stage's, or stage 1's person mask without one), a little dilated at crop
         # resolution, bounds where the warped photo may show.
-        bound = F.max_pool2d(mask, 3, stride=1, padding=1)
+        bound = photo_bound(mask)
         flow = made["flow"][k:k + 1]
         if not self.generate_hidden:
             return paste_photo(target.background, source, flow, box, target.box, bound)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from cpfnet.body.limb_flow import body_size, geometric_flow
-from cpfnet.ops.warp import flow_to_grid, warp
+from cpfnet.ops.warp import warp
 
 REGION_MARGIN = 0.45  # of the body size, around the keypoints: hands, feet, hair and loose clothes
 

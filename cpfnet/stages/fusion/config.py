@@ -9,7 +9,10 @@ from torch import nn
 from cpfnet.configs.common import OptimizerConfig, Schedule, check_at_least, check_parsing_input
 from cpfnet.nn.perceptual import PerceptualConfig
 from cpfnet.stages.fusion.losses import FusionLossConfig
+from cpfnet.errors import UserError
 from cpfnet.stages.fusion.network import FusionNet, FusionNetConfig
+
+LOSS_ON = ("eq5", "photo_pixels")
 
 
 @dataclass
@@ -22,6 +25,9 @@ class FusionStageConfig:
     perceptual: PerceptualConfig = field(default_factory=PerceptualConfig)
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(1e-4))
     parsing_input: str = "generated"
+    # What the loss judges: "eq5" (the paper: x_fg composed by the mask) or "photo_pixels" (what transfer's
+    # default pixel path shows: the photo warped along the flow, within the warped photo mask x the mask).
+    loss_on: str = "eq5"
     clip_length: int = 5  # K
     schedule: Schedule = field(default_factory=lambda: Schedule(1, 2030, 0.0))
 
@@ -29,6 +35,8 @@ class FusionStageConfig:
         self.schedule.validate(f"{where}.schedule")
         check_parsing_input(self.parsing_input, f"{where}.parsing_input")
         check_at_least(self.clip_length, 2, f"{where}.clip_length")
+        if self.loss_on not in LOSS_ON:
+            raise UserError(f"{where}.loss_on must be one of {', '.join(LOSS_ON)}, got {self.loss_on!r}")
 
 
 def build_networks(section: FusionStageConfig) -> dict[str, nn.Module]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cpfnet.nn.resnet import ResnetGenerator
@@ -27,6 +28,12 @@ from cpfnet.nn.resnet import ResnetGenerator
 def compose(foreground: torch.Tensor, background: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Eq. 5: foreground [B, 3, H, W] * mask [B, 1, H, W] + background [B or 1, 3, H, W] * (1 - mask)."""
     return foreground * mask + background * (1.0 - mask)
+
+
+def photo_bound(mask: torch.Tensor) -> torch.Tensor:
+    """Eq. 5's mask [B, 1, H, W] grown by one pixel (a 3 x 3 max): where transfer's default pixel path lets the
+    warped photo show (its silhouette is the warped photo mask within this bound)."""
+    return F.max_pool2d(mask, 3, stride=1, padding=1)
 
 
 def parsing_mask(parsing_probs: torch.Tensor) -> torch.Tensor:

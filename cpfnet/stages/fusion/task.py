@@ -6,7 +6,9 @@ flow unless the foreground stage was trained with use_flow false, foreground) th
 `cpfnet.stages.chain.run_stages`, as at transfer time. The first frame is not synthesised: its previous-frame
 input for frame 2 is the plain overlay of x_fg^1 on the background by the parsing's person mask. Frames 2..K
 are then made in order, each from the previous output (gradients flow through the whole clip), and the loss
-is the mean over them. x^{t-1} is `cpfnet.stages.chain.previous_frame`, transfer's: the previous output is
+is the mean over them. With `loss_on: photo_pixels` the loss judges instead what transfer's default pixel path
+shows: the appearance foreground warped along the flow, composed by the warped appearance mask x the fusion
+mask (dilated as transfer dilates it); the recurrence still carries eq. 5's frame, as transfer's does. x^{t-1} is `cpfnet.stages.chain.previous_frame`, transfer's: the previous output is
 moved from its frame's crop box (meta.json's) into the current one, the current background where it does
 not reach (a real video's crop follows the dancer; a synthetic video's box is fixed, and nothing moves).
 """
@@ -23,7 +25,10 @@ from cpfnet.dataset.readers import Clips
 from cpfnet.nn.perceptual import PerceptualLoss
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
+from cpfnet.errors import UserError
+from cpfnet.ops.warp import warp
 from cpfnet.stages.fusion.losses import fusion_loss
+from cpfnet.stages.fusion.network import compose, photo_bound
 from cpfnet.stages.weights import foreground_uses_flow
 from cpfnet.training.task import StepResult, Task
 
@@ -39,14 +44,19 @@ class FusionTask(Task):
     def __init__(self, config: Config, runs: Path, ctx):
         super().__init__(config, runs, ctx)
         self.use_flow = foreground_uses_flow(self.runs)
+        if self.section.loss_on == "photo_pixels" and not self.use_flow:
+            raise UserError(f"fusion.loss_on: photo_pixels needs appearance flow, but {self.runs}/foreground was "
+                            "trained with use_flow: false; set fusion.loss_on: eq5")
         self.perceptual = (PerceptualLoss(**asdict(self.section.perceptual)).to(self.device)
                            if self.section.loss.perceptual_weight else None)
 
     def dataset(self, data: Path) -> Clips:
         return Clips(data, length=self.section.clip_length, size=self.size)
 
-    def foregrounds(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        """x_fg^t and x_parsing^t of every frame of the clips: [B, K, 3, S, S] and [B, K, 20, S, S]."""
+    def foregrounds(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """x_fg^t and x_parsing^t of every frame of the clips, [B, K, 3, S, S] and [B, K, 20, S, S], and with
+        `loss_on: photo_pixels` the appearance foreground and its person mask warped along the flow
+        [B, K, 4, S, S] (else None)."""
         b, k = batch["poses"].shape[:2]
         frozen_stages, teacher = self.prerequisites, self.section.parsing_input == "ground_truth"
 
@@ -66,11 +76,15 @@ class FusionTask(Task):
                               poses=batch["poses"].flatten(0, 1).to(self.device),
                               parsing=self.image(one_hot_parsing(batch["parsings"].flatten(0, 1))) if teacher else None)
             foreground = crop_foreground(made, inputs.image)
-        return foreground.unflatten(0, (b, k)), made["parsing"].unflatten(0, (b, k))
+            photo = None
+            if self.section.loss_on == "photo_pixels":
+                mask = self.image(person_mask(frames(batch["appearance_parsing"])))
+                photo = warp(torch.cat([inputs.image, mask], dim=1), made["flow"]).unflatten(0, (b, k))
+        return foreground.unflatten(0, (b, k)), made["parsing"].unflatten(0, (b, k)), photo
 
     def generator_step(self, batch: dict) -> StepResult:
         """batch: Clips items (images, parsings, poses, backgrounds, boxes [B, K, ...], appearance_*)."""
-        foregrounds, parsings = self.foregrounds(batch)
+        foregrounds, parsings, photo = self.foregrounds(batch)
         backgrounds, images = self.image_clip(batch["backgrounds"]), self.image_clip(batch["images"])
         boxes = batch["boxes"]
         # III-D: frame 1 is not synthesised; its plain overlay is frame 2's previous frame.
@@ -82,7 +96,9 @@ class FusionTask(Task):
             out = self.models["fusion"](backgrounds[:, t], foregrounds[:, t], moved, person_mask(parsings[:, t]))
             previous = out["frame"]
             masks.append(out["mask"])
-            terms.append(fusion_loss(previous, images[:, t], self.perceptual, self.section.loss))
+            judged = previous if photo is None else compose(
+                photo[:, t, :3], backgrounds[:, t], photo[:, t, 3:] * photo_bound(out["mask"]))
+            terms.append(fusion_loss(judged, images[:, t], self.perceptual, self.section.loss))
         losses = {name: torch.stack([t[name] for t in terms]).mean() for name in terms[0]}
         return StepResult(losses, {}, {"foreground": foregrounds[:, -1], "mask": masks[-1], "frame": previous,
                                        "background": backgrounds[:, -1], "target": images[:, -1]})

@@ -145,8 +145,8 @@ class TransferPipeline(FramePipeline):
                       mask: torch.Tensor) -> np.ndarray:
         """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
         photo's resolution: the flow, upsampled, samples the full-size photo and its person mask (`source`:
-        `photo_rgba`'s by default, `photo_source`'s with `generate_hidden`),
-        within eq. 5's mask `mask` [1, 1, S, S] (a learned flow is defined everywhere, also off the body).
+        `photo_rgba`'s by default, `photo_source`'s with `generate_hidden`), within eq. 5's mask `mask`
+        [1, 1, S, S] (a learned flow is defined everywhere, also off the body).
 
         By default every pixel is the photo's own, the warped photo mask the silhouette. With
         `generate_hidden`, the blend weight m (or, for a generator without a blend head, the visibility's

@@ -6,11 +6,12 @@ flow unless the foreground stage was trained with use_flow false, foreground) th
 `cpfnet.stages.chain.run_stages`, as at transfer time. The first frame is not synthesised: its previous-frame
 input for frame 2 is the plain overlay of x_fg^1 on the background by the parsing's person mask. Frames 2..K
 are then made in order, each from the previous output (gradients flow through the whole clip), and the loss
-is the mean over them. With `loss_on: photo_pixels` the loss judges instead what transfer's default pixel path
-shows: the appearance foreground warped along the flow, composed by the warped appearance mask x the fusion
-mask (dilated as transfer dilates it); the recurrence still carries eq. 5's frame, as transfer's does. x^{t-1} is `cpfnet.stages.chain.previous_frame`, transfer's: the previous output is
-moved from its frame's crop box (meta.json's) into the current one, the current background where it does
-not reach (a real video's crop follows the dancer; a synthetic video's box is fixed, and nothing moves).
+is the mean over them. With `loss_on: photo_pixels` the loss judges instead what transfer's default pixel
+path shows: the appearance foreground warped along the flow, composed by the warped appearance mask x the
+fusion mask (dilated as transfer dilates it); the recurrence still carries eq. 5's frame, as transfer's does.
+x^{t-1} is `cpfnet.stages.chain.previous_frame`, transfer's: the previous output is moved from its frame's
+crop box (meta.json's) into the current one, the current background where it does not reach (a real video's
+crop follows the dancer; a synthetic video's box is fixed, and nothing moves).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import torch
 
 from cpfnet.configs.experiment import Config
 from cpfnet.dataset.readers import Clips
+from cpfnet.errors import UserError
 from cpfnet.nn.perceptual import PerceptualLoss
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
-from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
-from cpfnet.errors import UserError
 from cpfnet.ops.warp import warp
+from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.stages.fusion.losses import fusion_loss
 from cpfnet.stages.fusion.network import compose, photo_bound
 from cpfnet.stages.weights import foreground_uses_flow

@@ -308,7 +308,7 @@ def test_fusion_judged_on_photo_pixels_learns_its_mask_and_needs_flow(tiny_runs,
             task.optimizers["generator"].zero_grad()
             total.backward()
             task.optimizers["generator"].step()
-            totals.append(float(total))
+            totals.append(float(total.detach()))
         firsts[loss_on] = totals[0]
     assert abs(firsts["eq5"] - firsts["photo_pixels"]) > 1e-3, firsts
     assert np.mean(totals[-3:]) < 0.97 * np.mean(totals[:3]), totals

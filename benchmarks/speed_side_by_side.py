@@ -78,13 +78,19 @@ def paste_cost(repeat: int) -> dict[str, dict[int, float]]:
     """Milliseconds of one paste of an S x S crop onto a 720 x 1280 frame, its box 0.8 of the height, the mask a
     standing person's (a soft ellipse 0.4 of the crop wide, 0.9 high): {"paste_back": `paste_back` (the
     --no-pixel-path paste), "pixel path": `paste_photo` (the default: the photo warped along a crop flow at
-    full resolution, within the mask)}, each {S: ms}."""
+    full resolution, within the mask)}, each {S: ms}. With the heap set as `transfer_video` sets it, and the
+    pixel path's buffers kept from call to call as the pipeline keeps them."""
     import numpy as np
     import torch
 
+    from cpfnet.heap import return_large_buffers
     from cpfnet.ops.crop import paste_back
     from cpfnet.ops.warp import identity_flow
+    from cpfnet.ops.workspace import Workspace
     from cpfnet.transfer.pixel_path import paste_photo, photo_rgba
+
+    return_large_buffers()
+    work = Workspace()
 
     width, height = PHOTO_SIZE
     rng = np.random.default_rng(0)
@@ -97,10 +103,11 @@ def paste_cost(repeat: int) -> dict[str, dict[int, float]]:
         crop = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
         yy, xx = (np.mgrid[0:size, 0:size] + 0.5) / size
         mask = np.clip(8 * (1 - ((xx - 0.5) / 0.2) ** 2 - ((yy - 0.5) / 0.45) ** 2), 0, 1).astype(np.float32)
-        out["paste_back"][size] = 1000 * _best(lambda: paste_back(frame, crop, box, mask), repeat)
+        out["paste_back"][size] = 1000 * _best(lambda: paste_back(frame, crop, box, mask, work=work), repeat)
         flow = identity_flow(1, size, size) + torch.randn(1, 2, 1, 1)  # the photo's person one pixel off
         bound = torch.from_numpy(mask)[None, None]
-        out["pixel path"][size] = 1000 * _best(lambda: paste_photo(frame, rgba, flow, box, box, bound), repeat)
+        out["pixel path"][size] = 1000 * _best(lambda: paste_photo(frame, rgba, flow, box, box, bound, work=work),
+                                                   repeat)
     return out
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from cpfnet.ops.warp import identity_flow
+from cpfnet.ops.workspace import Workspace
 from cpfnet.transfer.pixel_path import (body_region, box_region, composite, crop_flow_to_photo, mask_region,
                                         paste_photo, photo_rgba, photo_source, sample_crop, warp_photo)
 from tests.test_limb_flow import standing_pose
@@ -93,6 +94,21 @@ def test_paste_photo_is_the_full_box_float_composite_within_a_few_grey_levels_an
         outside = np.ones((90, 120), bool)
         outside[y0:y1, x0:x1] = False
         assert (out[outside] == background[outside]).all()
+
+
+def test_a_workspace_kept_over_frames_of_other_sizes_gives_the_same_frames_and_keeps_its_buffers():
+    work = Workspace()
+    for seed in (0, 1, 2, 0):  # regions of different sizes, then the first again: smaller views of grown buffers
+        photo, mask, background, flow, box, appearance_box, bound = _paste_case(seed)
+        rgba = photo_rgba(photo, mask)
+        fresh = paste_photo(background, rgba, flow, box, appearance_box, bound)
+        kept = paste_photo(background, rgba, flow, box, appearance_box, bound, work=work)
+        assert np.array_equal(kept, fresh), seed
+    buffers = {name: flat.ctypes.data for name, flat in work._flat.items()}
+    paste_photo(background, rgba, flow, box, appearance_box, bound, work=work)
+    assert {name: flat.ctypes.data for name, flat in work._flat.items()} == buffers  # nothing allocated anew
+    view = work("alpha", (3, 5), np.float32)
+    assert view.flags.c_contiguous and view.shape == (3, 5)
 
 
 def test_mask_region_holds_every_upsampled_value_at_the_threshold():

@@ -31,6 +31,16 @@ def test_round_trip(tmp_path):
     assert len(list(iter_frames(path, start=3, count=4))) == 4
 
 
+@pytest.mark.parametrize("lookahead", [None, 4])
+def test_encoder_look_ahead_is_short(tmp_path, lookahead):
+    # x264 writes its settings into the stream (an SEI message): the look-ahead that bounds its memory.
+    path = tmp_path / "clip.mp4"
+    with VideoWriter(path, fps=10, **({} if lookahead is None else {"lookahead": lookahead})) as writer:
+        for frame in _frames(12):
+            writer.write(frame)
+    assert f"rc_lookahead={lookahead or 10} ".encode() in path.read_bytes()
+
+
 def test_odd_sizes_are_padded_to_even(tmp_path):
     path = tmp_path / "odd.mp4"
     with VideoWriter(path, fps=10) as writer:

@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from cpfnet.body.keypoints import INDEX
+from cpfnet.ops.workspace import Workspace
 
 NECK = INDEX["neck"]
 
@@ -165,21 +166,25 @@ def _support_region(mask: np.ndarray, box, width: int, height: int) -> tuple[int
     return x0, y0, max(x0, min(x1, bx1)), max(y0, min(y1, by1))
 
 
-def _uncrop_region(crop: np.ndarray, box, region: tuple[int, int, int, int]) -> np.ndarray:
-    """`uncrop(crop, box, ..., border="replicate")` on the region's pixels only: [y1 - y0, x1 - x0(, C)]."""
+def _uncrop_region(crop: np.ndarray, box, region: tuple[int, int, int, int], dst: np.ndarray | None = None) -> np.ndarray:
+    """`uncrop(crop, box, ..., border="replicate")` on the region's pixels only: [y1 - y0, x1 - x0(, C)] (into
+    `dst` where given)."""
     x0, y0, x1, y1 = region
     matrix = cv2.invertAffineTransform(_crop_matrix(box, crop.shape[0]))
     matrix[:, 2] -= (x0, y0)  # the same map, its output origin moved to the region's corner
-    return cv2.warpAffine(crop, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(crop, matrix, (x1 - x0, y1 - y0), dst=dst, flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
-def paste_back(frame: np.ndarray, crop: np.ndarray, box, mask: np.ndarray | None = None) -> np.ndarray:
+def paste_back(frame: np.ndarray, crop: np.ndarray, box, mask: np.ndarray | None = None,
+               work: Workspace | None = None) -> np.ndarray:
     """Paste an RGB crop [S, S, 3] into a copy of `frame` [H, W, 3] at `box`.
 
     `mask` [S, S] float in [0, 1] blends softly (1 = crop); by default the whole box is replaced. Pixels
     entirely outside the box keep `frame`'s values exactly (the crop's interpolation does not spill over the
     box's edge; an edge pixel takes the crop in proportion to its area inside). The work is done only where
-    the mask can reach (its bounds in the box), never on the whole frame: a few ms at 720 x 1280."""
+    the mask can reach (its bounds in the box), never on the whole frame: a few ms at 720 x 1280. `work`: a
+    `Workspace` kept from frame to frame for the region-sized buffers."""
     h, w = frame.shape[:2]
     result = frame.copy()
     alpha = np.ones(crop.shape[:2], np.float32) if mask is None else mask.astype(np.float32)
@@ -187,8 +192,10 @@ def paste_back(frame: np.ndarray, crop: np.ndarray, box, mask: np.ndarray | None
     x0, y0, x1, y1 = region
     if x1 <= x0 or y1 <= y0:
         return result
+    work = work or Workspace()
+    shape = (y1 - y0, x1 - x0)
     # Replicate, then cut at the box: the box's edge pixels get the crop's edge, not a blend with black.
-    alpha = _uncrop_region(alpha, box, region)
+    alpha = _uncrop_region(alpha, box, region, work("paste_alpha", shape, np.float32))
     bx0, by0, bx1, by1 = (float(v) for v in box)
     for axis, start, low, high in ((1, x0, bx0, bx1), (0, y0, by0, by1)):  # box_coverage, on the edge pixels only
         at = np.arange(start, start + alpha.shape[axis], dtype=np.float64)
@@ -199,7 +206,10 @@ def paste_back(frame: np.ndarray, crop: np.ndarray, box, mask: np.ndarray | None
         else:
             alpha[edge] *= cover[edge, None]
     # One pass of uint8 in, uint8 out (OpenCV's blend: a * placed + (1 - a) * frame, rounded), no float frame.
-    result[y0:y1, x0:x1] = cv2.blendLinear(_uncrop_region(crop, box, region), frame[y0:y1, x0:x1], alpha, 1 - alpha)
+    # Written straight into the result's view: a numpy copy of the region into it costs about as much as the blend.
+    cv2.blendLinear(_uncrop_region(crop, box, region, work("paste_crop", shape + crop.shape[2:], crop.dtype)),
+                    frame[y0:y1, x0:x1], alpha, np.subtract(1, alpha, out=work("paste_under", shape, np.float32)),
+                    dst=result[y0:y1, x0:x1])
     return result
 
 

@@ -35,6 +35,7 @@ from cpfnet.stages.fusion.network import photo_bound
 from cpfnet.timing import Timings
 from cpfnet.transfer.models import TrainedStages, load_trained_stages
 from cpfnet.transfer.personalize import personalize
+from cpfnet.ops.workspace import Workspace
 from cpfnet.transfer.pixel_path import (box_region, composite, crop_flow_to_photo, paste_photo, photo_rgba,
                                         photo_source, sample_crop, warp_photo)
 from cpfnet.transfer.target import Target
@@ -142,7 +143,7 @@ class TransferPipeline(FramePipeline):
             yield first, made, foreground
 
     def _paste_pixels(self, target: Target, source, box, made: dict, k: int,
-                      mask: torch.Tensor) -> np.ndarray:
+                      mask: torch.Tensor, work: Workspace) -> np.ndarray:
         """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
         photo's resolution: the flow, upsampled, samples the full-size photo and its person mask (`source`:
         `photo_rgba`'s by default, `photo_source`'s with `generate_hidden`), within eq. 5's mask `mask`
@@ -157,7 +158,7 @@ class TransferPipeline(FramePipeline):
         bound = photo_bound(mask)
         flow = made["flow"][k:k + 1]
         if not self.generate_hidden:
-            return paste_photo(target.background, source, flow, box, target.box, bound)
+            return paste_photo(target.background, source, flow, box, target.box, bound, work=work)
         height, width = target.background.shape[:2]
         region = box_region(box, width, height)
         if region[2] <= region[0] or region[3] <= region[1]:
@@ -185,6 +186,7 @@ class TransferPipeline(FramePipeline):
         photo = None if not pixels else (photo_source(target.photo, target.photo_mask, self.device)
                                          if self.generate_hidden else photo_rgba(target.photo, target.photo_mask))
         previous = previous_box = None  # the last eq. 5 output and its box
+        work = Workspace()  # the paste's buffers, reused from frame to frame (this generator's thread only)
         shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
         batches = self._batches(crop_poses, appearance, appearance_image)
         for first, made, crop_fgs in ahead(batches, depth=1, name="cpfnet-networks") if self.overlap else batches:
@@ -204,10 +206,10 @@ class TransferPipeline(FramePipeline):
                         mask = person_mask(parsing)
                 with timings("paste"):
                     if pixels:
-                        frame = self._paste_pixels(target, photo, box, made, k, mask)
+                        frame = self._paste_pixels(target, photo, box, made, k, mask, work)
                     else:  # eq. 5 at the photo's resolution: the person upsampled, the background sharp
                         frame = paste_back(target.background, tensor_to_image(fg[0]), box,
-                                           mask[0, 0].float().cpu().numpy())
+                                           mask[0, 0].float().cpu().numpy(), work=work)
                 yield {"frame": frame, "box": box, "parsing": made["parsing"][k], "foreground": fg[0],
                        "mask": mask[0, 0], "flow": None if made["flow"] is None else made["flow"][k],
                        "visibility": None if made["visibility"] is None else made["visibility"][k]}

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from cpfnet.body.limb_flow import body_size, geometric_flow
 from cpfnet.ops.warp import warp
+from cpfnet.ops.workspace import Workspace
 
 REGION_MARGIN = 0.45  # of the body size, around the keypoints: hands, feet, hair and loose clothes
 
@@ -124,7 +125,7 @@ def photo_rgba(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, frame_box, appearance_box,
-                bound: torch.Tensor, out: np.ndarray | None = None) -> np.ndarray:
+                bound: torch.Tensor, out: np.ndarray | None = None, work: "Workspace | None" = None) -> np.ndarray:
     """The default pixel path: the photo's own pixels moved along a crop flow, within a crop mask.
 
     background [H, W, 3] uint8 (frame i's, photo-sized); rgba `photo_rgba(photo, mask)`; flow [1, 2, S, S] and
@@ -133,7 +134,8 @@ def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, fr
     weighted by the warped photo mask x the bound (bilinear). The same as `warp_photo` + `composite` on the
     box, but only where the bound reaches 1/255 (`mask_region`), and in OpenCV on uint8: its remap samples
     at 1/32 pixel and the mask is 8-bit: a few grey levels from float sampling on sharp edges, 0.03 on average
-    (tests/test_pixel_path.py)."""
+    (tests/test_pixel_path.py). `work`: a `Workspace` kept from frame to frame, so that the region-sized
+    buffers are not mapped afresh every frame."""
     height, width = background.shape[:2]
     frame = background.copy() if out is None else out
     region = mask_region(bound, frame_box, box_region(frame_box, width, height))
@@ -143,23 +145,31 @@ def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, fr
     s = flow.shape[-1]
     ax0, ay0, ax1, ay1 = (float(v) for v in appearance_box)
     cx0, cy0, cx1, cy1 = (float(v) for v in frame_box)
+    work = work or Workspace()
     # The crop flow -> photo pixels in OpenCV's convention (pixel centres at integers), on the S x S crop
-    # (cheaper than on the region; upsampling is linear, so the order does not matter).
-    scale = flow.new_tensor([(ax1 - ax0) / s, (ay1 - ay0) / s]).view(2, 1, 1)
-    offset = flow.new_tensor([ax0 - 0.5, ay0 - 0.5]).view(2, 1, 1)
-    crop_flow = (flow[0] * scale + offset).permute(1, 2, 0).float().cpu().numpy()  # [S, S, 2]: remap's map
+    # (cheaper than on the region; upsampling is linear, so the order does not matter): remap's map [S, S, 2].
+    crop_flow, crop_xy = flow[0].float().cpu().numpy(), work("crop_xy", (s, s, 2), np.float32)
+    for c, (low, high) in enumerate(((ax0, ax1), (ay0, ay1))):
+        np.multiply(crop_flow[c], (high - low) / s, out=crop_xy[..., c])
+        crop_xy[..., c] += low - 0.5
     crop_bound = bound[0, 0].float().cpu().numpy()
     # Region pixel (x, y) reads crop position ((x0 + x + 0.5 - cx0) S / box width - 0.5, ...), the crop's edge
     # values beyond it: sample_crop's bilinear lookup.
     kx, ky = s / (cx1 - cx0), s / (cy1 - cy0)
     lookup = np.array([[kx, 0, (x0 + 0.5 - cx0) * kx - 0.5], [0, ky, (y0 + 0.5 - cy0) * ky - 0.5]])
-    size, flags = (x1 - x0, y1 - y0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    photo_xy, weight = (cv2.warpAffine(np.ascontiguousarray(c), lookup, size, flags=flags,
-                                       borderMode=cv2.BORDER_REPLICATE) for c in (crop_flow, crop_bound))
-    warped = cv2.remap(rgba, photo_xy, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    alpha = np.clip(warped[..., 3] * (weight * (1 / 255)), 0, 1)
-    frame[y0:y1, x0:x1] = cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB), background[y0:y1, x0:x1],
-                                          alpha, 1 - alpha)
+    size, shape, flags = (x1 - x0, y1 - y0), (y1 - y0, x1 - x0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    photo_xy, weight = (cv2.warpAffine(np.ascontiguousarray(c), lookup, size, dst=work(name, shape + c.shape[2:], c.dtype),
+                                       flags=flags, borderMode=cv2.BORDER_REPLICATE)
+                        for name, c in (("xy", crop_xy), ("weight", crop_bound)))
+    warped = cv2.remap(rgba, photo_xy, None, cv2.INTER_LINEAR, dst=work("warped", shape + (4,), np.uint8),
+                       borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    # The warped photo mask (0..255) x the bound ([0, 1]) -> [0, 1]; blendLinear normalises its weights' sum.
+    alpha = cv2.multiply(cv2.extractChannel(warped, 3, dst=work("mask", shape, np.uint8)), weight, scale=1 / 255,
+                         dst=work("alpha", shape, np.float32), dtype=cv2.CV_32F)
+    # Straight into the frame's view: a numpy copy of the region into the frame costs more than the blend.
+    cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB, dst=work("rgb", shape + (3,), np.uint8)),
+                    background[y0:y1, x0:x1], alpha, np.subtract(1, alpha, out=work("under", shape, np.float32)),
+                    dst=frame[y0:y1, x0:x1])
     return frame
 
 

@@ -26,3 +26,13 @@ def return_large_buffers(threshold: int = THRESHOLD_BYTES) -> bool:
     except (OSError, AttributeError):  # not glibc
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, threshold))
+
+
+def trim() -> bool:
+    """Hand the heap's free memory back to the system now (glibc's malloc_trim), e.g. after closing a large
+    library object whose many small blocks the mmap threshold does not cover. True when memory was released."""
+    try:
+        malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return False
+    return bool(malloc_trim(0))

@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoints", metavar="RUNS", help="a RUNS folder of `cpfnet train` (default: shipped weights)")
     parser.add_argument("--size", type=int, help="crop size the stages run at (default: the size they were trained at)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
-    parser.add_argument("--batch-size", type=int, default=8, help="frames per batch in stages 1 and 2 (default: 8)")
+    parser.add_argument("--batch-size", type=int,
+                        help="frames per batch in stages 1 and 2 (default: 4 x 128^2 crop pixels' worth, 1-8 frames)")
     parser.add_argument("--precision", default="fp32", metavar="P",
                         help="what the networks compute in: fp32 (default), bf16 (CPUs with AVX-512 BF16 or AMX, "
                              "GPUs), fp16 (GPUs), auto (bf16/fp16 on a GPU, fp32 on a CPU); README \"Performance\"")
@@ -60,14 +61,15 @@ def run(args: argparse.Namespace) -> int:
     from cpfnet.io.paths import Output, check_outputs
     from cpfnet.io.video import require_video
     from cpfnet.precision import resolve_precision
+    from cpfnet.transfer.pipeline import auto_batch_size
     from cpfnet.transfer.video import transfer_video
 
     if args.size is not None and (args.size < 32 or args.size % 16):
         raise UserError(f"--size {args.size}: use a multiple of 16, at least 32")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise UserError(f"--batch-size {args.batch_size}: must be at least 1")
     if args.size is not None:
-        _check_memory(args.size, args.batch_size)
+        _check_memory(args.size, args.batch_size or auto_batch_size(args.size))
     if args.personalize < 0:
         raise UserError(f"--personalize {args.personalize}: give a number of steps, 0 or more")
     if args.max_side < 64:

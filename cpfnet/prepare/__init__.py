@@ -21,6 +21,7 @@ import importlib
 _WHERE = {
     "PrepareConfig": "config", "prepare_video": "video", "prepare_many": "batch",
     "pose_sequence": "video", "prepare_photo": "photo", "estimate_poses": "pose_mediapipe", "mediapipe_to_coco": "pose_mediapipe",
+    "release_estimators": "pose_mediapipe",
     "detect_photo": "pose_mediapipe", "PersonTracker": "pose_mediapipe", "fill_gaps": "pose_cleanup",
     "smooth_poses": "pose_cleanup", "appearance_index": "pose_cleanup", "person_mask": "segmentation",
     "coarse_parsing": "coarse_parser", "crop_boxes": "crop_track", "person_box": "crop_track",

@@ -134,6 +134,14 @@ def get_estimator(static: bool) -> MediaPipePose:
     return _ESTIMATORS[static]
 
 
+def release_estimators() -> None:
+    """Close this process's MediaPipe graphs (the next `get_estimator` makes new ones, about a second each).
+    The two graphs hold about 280 MB (models, XNNPACK buffers): a transfer drops them once the source's
+    poses are known, before the networks run (README "Performance")."""
+    while _ESTIMATORS:
+        _ESTIMATORS.popitem()[1].close()
+
+
 @dataclass
 class Detection:
     """One person in one frame: COCO-18 keypoints [18, 3] (zeros when nobody), mask [H, W] bool, and

@@ -11,7 +11,6 @@ does not depend on the video's length. A photo is a one-frame video (fps 0 in me
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ from tqdm import tqdm
 from cpfnet.body.openpose_json import read_openpose_folder
 from cpfnet.dataset.layout import VideoFolderWriter, VideoMeta
 from cpfnet.errors import UserError
+from cpfnet.heap import trim
 from cpfnet.io.images import read_image, write_image
 from cpfnet.memory import check_fits
 from cpfnet.io import lock
@@ -52,14 +52,6 @@ class _Analysis:
     median: MedianBackground | None = None
 
 
-def _load_malloc_trim():
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        return None
-
-
-_MALLOC_TRIM = _load_malloc_trim()
 TRIM_EVERY = 100  # frames
 
 
@@ -67,8 +59,8 @@ def _trim_heap(t: int) -> None:
     """Every TRIM_EVERY frames, hand freed heap pages back to the system (glibc's malloc_trim). Without
     it, the frame-sized buffers that MediaPipe's threads and NumPy allocate and free fragment the heap and
     the resident size creeps up over a long video."""
-    if _MALLOC_TRIM is not None and t % TRIM_EVERY == TRIM_EVERY - 1:
-        _MALLOC_TRIM(0)
+    if t % TRIM_EVERY == TRIM_EVERY - 1:
+        trim()
 
 
 def _progress(total: int | None, desc: str, position: int | None, enabled: bool):

@@ -11,8 +11,8 @@ from tqdm import tqdm
 
 from cpfnet import prepare
 from cpfnet.body.draw import draw_skeleton
-from cpfnet.heap import return_large_buffers
 from cpfnet.errors import UserError
+from cpfnet.heap import return_large_buffers, trim
 from cpfnet.io.video import VideoWriter, check_writable, iter_frames
 from cpfnet.timing import Timings
 from cpfnet.transfer.pipeline import TransferPipeline, side_by_side
@@ -72,6 +72,9 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
                                       {"min_person_fraction": min_person_fraction}))
     with timings("pose"):
         poses, fps, _ = prepare.pose_sequence(source, config, progress=progress)
+    # MediaPipe is done: its graphs would hold ~280 MB through the networks' part, where the peak is.
+    prepare.release_estimators()
+    trim()
     moved = retarget_poses(poses, person.pose_in_photo)
     with contextlib.ExitStack() as stack:
         result = stack.enter_context(VideoWriter(out, fps=fps)) if out is not None else None

@@ -178,6 +178,7 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
 
     from cpfnet.dataset.readers import image_to_tensor
     from cpfnet.ops.crop import crop_box
+    from cpfnet.ops.foreground import person_mask
     from cpfnet.stages.flow.prior import run_flow
     from cpfnet.transfer.target import prepare_target
 
@@ -194,6 +195,7 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
         foreground = stages.foreground(parsing, flow["flow"], flow["visibility"],
                                        appearance_features=appearance.features)["foreground"]
         background = image_to_tensor(crop_box(target.background, target.box, size))[None]
+        person = person_mask(parsing)  # stage 1's, the prior of a `mask_prior` fusion stage (ignored otherwise)
     calls = {  # network -> (run, its output scaled to [0, 1])
         "parsing": (lambda: stages.parsing(appearance.parsing, maps), lambda o: o["probs"]),
         "flow": (lambda: run_flow(stages.flow, appearance.pose_maps, maps, appearance.pose, keypoints),
@@ -201,7 +203,7 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
         "foreground": (lambda: stages.foreground(parsing, flow["flow"], flow["visibility"],
                                                  appearance_features=appearance.features),
                        lambda o: o["foreground"] * 0.5 + 0.5),
-        "fusion": (lambda: fusion(background, foreground, foreground), lambda o: o["mask"]),
+        "fusion": (lambda: fusion(background, foreground, foreground, person), lambda o: o["mask"]),
     }
     out = {}
     for name, (run, scaled) in calls.items():

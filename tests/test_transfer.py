@@ -20,7 +20,7 @@ from cpfnet.ops.foreground import extract_foreground, one_hot_parsing
 from cpfnet.ops.warp import identity_flow, warp
 from cpfnet.stages.fusion.network import FusionNet, compose
 from cpfnet.transfer.models import TrainedStages
-from cpfnet.transfer.pipeline import TransferPipeline
+from cpfnet.transfer.pipeline import TransferPipeline, auto_batch_size
 from cpfnet.transfer.target import Target
 from test_chain import tiny_stages
 
@@ -147,6 +147,16 @@ def test_the_pipeline_without_flow():
     made = list(TransferPipeline(stages).outputs(poses, target))
     assert all(out["flow"] is None and out["visibility"] is None for out in made)
     assert all(out["frame"].shape == (70, 90, 3) for out in made)
+
+
+def test_the_default_batch_is_a_crop_pixel_budget_and_the_frames_do_not_depend_on_it():
+    assert [auto_batch_size(s) for s in (32, 64, 128, 256, 448)] == [8, 8, 4, 1, 1]
+    stages = _random_stages(use_flow=True)
+    target, poses, _ = _random_case(5)
+    assert TransferPipeline(stages, size=128).batch_size == 4 and TransferPipeline(stages, batch_size=3).batch_size == 3
+    one, three = ([out["frame"] for out in TransferPipeline(stages, batch_size=b).outputs(poses, target)] for b in (1, 3))
+    for a, b in zip(one, three):
+        assert np.abs(a.astype(int) - b).max() <= 1  # batched convolutions may round differently
 
 
 def test_pipeline_makes_one_full_size_frame_per_pose(runs, shapes_dataset):

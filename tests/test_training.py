@@ -293,7 +293,8 @@ def test_fusion_judged_on_photo_pixels_learns_its_mask_and_needs_flow(tiny_runs,
 
     config = load_config("tiny")
     config.fusion.network.mask_prior = True
-    config.fusion.optimizer.lr = 1e-2  # a fixed batch: learn it quickly
+    # A fixed batch: learn it quickly, but not so fast that Adam overshoots (1e-2 oscillated on some CPUs).
+    config.fusion.optimizer.lr = 3e-3
     clips = Clips(synth_dataset, length=config.fusion.clip_length, size=64)
     batch = torch.utils.data.default_collate([clips[0], clips[len(clips) - 1]])
     firsts = {}
@@ -302,7 +303,7 @@ def test_fusion_judged_on_photo_pixels_learns_its_mask_and_needs_flow(tiny_runs,
         seed_everything(0)
         task = FusionTask(config, tiny_runs, Context())
         totals = []
-        for _ in range(12 if loss_on == "photo_pixels" else 1):
+        for _ in range(20 if loss_on == "photo_pixels" else 1):
             losses = task.generator_step(batch).losses
             total = sum(losses.values())
             task.optimizers["generator"].zero_grad()
@@ -311,7 +312,7 @@ def test_fusion_judged_on_photo_pixels_learns_its_mask_and_needs_flow(tiny_runs,
             totals.append(float(total.detach()))
         firsts[loss_on] = totals[0]
     assert abs(firsts["eq5"] - firsts["photo_pixels"]) > 1e-3, firsts
-    assert np.mean(totals[-3:]) < 0.97 * np.mean(totals[:3]), totals
+    assert np.mean(totals[-5:]) < 0.97 * np.mean(totals[:3]), totals
     # Without appearance flow there are no photo pixels to judge.
     noflow = tmp_path / "noflow"
     config = _tiny_yaml(tmp_path, foreground__generator__use_flow=False)

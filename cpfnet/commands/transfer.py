@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="fp32", metavar="P",
                         help="what the networks compute in: fp32 (default), bf16 (CPUs with AVX-512 BF16 or AMX, "
                              "GPUs), fp16 (GPUs), auto (bf16/fp16 on a GPU, fp32 on a CPU); README \"Performance\"")
+    parser.add_argument("--compile", action="store_true",
+                        help="run the networks through torch.compile (needs a C++ compiler on a CPU; falls back to "
+                             "uncompiled with a warning): minutes of compiling first, pays for long videos")
     parser.add_argument("--side-by-side", action="store_true",
                         help="OUT shows source | source skeleton | result (as the paper's figures)")
     parser.add_argument("--no-flow", action="store_true",
@@ -125,7 +128,7 @@ def _baseline(args: argparse.Namespace, device):
     used = [flag for flag, on in (("--size", args.size is not None), ("--no-flow", args.no_flow),
                                   ("--no-fusion", args.no_fusion), ("--no-pixel-path", args.no_pixel_path),
                                   ("--generate-hidden", args.generate_hidden), ("--personalize", args.personalize > 0),
-                                  ("--precision", args.precision != "fp32")) if on]
+                                  ("--precision", args.precision != "fp32"), ("--compile", args.compile)) if on]
     if used:
         raise UserError(f"{used[0]} applies to --method cpfnet only (a baseline runs at the size it was trained at)")
     if args.checkpoints is None:
@@ -141,6 +144,7 @@ def _cpfnet(args: argparse.Namespace, device):
 
     pipeline = TransferPipeline.from_checkpoints(args.checkpoints, device, use_fusion=False if args.no_fusion else None,
                                                  batch_size=args.batch_size, size=args.size, precision=args.precision,
+                                                 compile_networks=args.compile,
                                                  pixel_path=False if args.no_pixel_path or args.no_flow else None,
                                                  generate_hidden=args.generate_hidden or args.personalize > 0)
     if args.generate_hidden and not pipeline.pixel_path:

@@ -18,6 +18,7 @@ compute in; their outputs are float32 either way.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Iterator
 
 import cv2
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 
 from cpfnet.body.pose_maps import render_pose_maps
+from cpfnet.compiled import compiled
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
@@ -49,6 +51,12 @@ def auto_batch_size(size: int) -> int:
     with the batch and, on a CPU, the speed does not: measured with the shipped weights at 256 px onto a 720 x
     1280 photo, peak memory 1481 MB at 8 frames, 985 at 2 and 889 at 1, the time the same within 10%."""
     return max(1, min(8, BATCH_PIXELS // (size * size)))
+
+
+def _compiled_stages(stages: TrainedStages) -> TrainedStages:
+    """The stages' networks through torch.compile, each eager where that cannot run (cpfnet.compiled)."""
+    return dataclasses.replace(stages, **{name: compiled(getattr(stages, name))
+                                          for name in ("parsing", "flow", "foreground", "fusion")})
 
 
 class FramePipeline:
@@ -79,7 +87,8 @@ class TransferPipeline(FramePipeline):
 
     def __init__(self, stages: TrainedStages, device: str | torch.device = "cpu", use_fusion: bool | None = None,
                  batch_size: int | None = None, size: int | None = None, pixel_path: bool | None = None,
-                 generate_hidden: bool = False, precision: str = "fp32", overlap: bool = True):
+                 generate_hidden: bool = False, precision: str = "fp32", overlap: bool = True,
+                 compile_networks: bool = False):
         if use_fusion and stages.fusion is None:
             raise ValueError("use_fusion needs a fusion stage")
         # None: fuse when the stages have a fusion stage (the shipped weights have none: README).
@@ -92,7 +101,9 @@ class TransferPipeline(FramePipeline):
         # flow points (default: on real footage they score better than the generated ones, README "What the
         # shipped weights do on real photos"), or the generator's, mixed by its blend weight m.
         self.generate_hidden = generate_hidden
-        self.stages = stages
+        self.plain_stages = stages  # personalisation tunes these, not their compiled wrappers
+        self.compile_networks = compile_networks
+        self.stages = _compiled_stages(stages) if compile_networks else stages
         self.device = torch.device(device)
         self.use_fusion = use_fusion
         self.size = size or stages.size
@@ -114,7 +125,8 @@ class TransferPipeline(FramePipeline):
         as it is."""
         tuned = copy.copy(self)
         tuned.generate_hidden = True
-        tuned.stages = personalize(self.stages, target, steps, device=self.device, progress=progress).stages
+        tuned.plain_stages = personalize(self.plain_stages, target, steps, device=self.device, progress=progress).stages
+        tuned.stages = _compiled_stages(tuned.plain_stages) if self.compile_networks else tuned.plain_stages
         tuned.timings = Timings()
         return tuned
 

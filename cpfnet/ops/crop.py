@@ -166,7 +166,8 @@ def _support_region(mask: np.ndarray, box, width: int, height: int) -> tuple[int
     return x0, y0, max(x0, min(x1, bx1)), max(y0, min(y1, by1))
 
 
-def _uncrop_region(crop: np.ndarray, box, region: tuple[int, int, int, int], dst: np.ndarray | None = None) -> np.ndarray:
+def _uncrop_region(crop: np.ndarray, box, region: tuple[int, int, int, int],
+                   dst: np.ndarray | None = None) -> np.ndarray:
     """`uncrop(crop, box, ..., border="replicate")` on the region's pixels only: [y1 - y0, x1 - x0(, C)] (into
     `dst` where given)."""
     x0, y0, x1, y1 = region

@@ -30,6 +30,7 @@ from cpfnet.compiled import compiled
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
+from cpfnet.ops.workspace import Workspace
 from cpfnet.overlap import ahead
 from cpfnet.precision import autocast, resolve_precision
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
@@ -37,11 +38,9 @@ from cpfnet.stages.fusion.network import photo_bound
 from cpfnet.timing import Timings
 from cpfnet.transfer.models import TrainedStages, load_trained_stages
 from cpfnet.transfer.personalize import personalize
-from cpfnet.ops.workspace import Workspace
 from cpfnet.transfer.pixel_path import (box_region, composite, crop_flow_to_photo, paste_photo, photo_rgba,
                                         photo_source, sample_crop, warp_photo)
 from cpfnet.transfer.target import Target
-
 
 BATCH_PIXELS = 4 * 128 * 128  # crop pixels per batch of stages 1-2b when the batch size is not given
 

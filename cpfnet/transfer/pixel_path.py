@@ -125,7 +125,7 @@ def photo_rgba(photo: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, frame_box, appearance_box,
-                bound: torch.Tensor, out: np.ndarray | None = None, work: "Workspace | None" = None) -> np.ndarray:
+                bound: torch.Tensor, out: np.ndarray | None = None, work: Workspace | None = None) -> np.ndarray:
     """The default pixel path: the photo's own pixels moved along a crop flow, within a crop mask.
 
     background [H, W, 3] uint8 (frame i's, photo-sized); rgba `photo_rgba(photo, mask)`; flow [1, 2, S, S] and
@@ -158,14 +158,14 @@ def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, fr
     kx, ky = s / (cx1 - cx0), s / (cy1 - cy0)
     lookup = np.array([[kx, 0, (x0 + 0.5 - cx0) * kx - 0.5], [0, ky, (y0 + 0.5 - cy0) * ky - 0.5]])
     size, shape, flags = (x1 - x0, y1 - y0), (y1 - y0, x1 - x0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    photo_xy, weight = (cv2.warpAffine(np.ascontiguousarray(c), lookup, size, dst=work(name, shape + c.shape[2:], c.dtype),
-                                       flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    photo_xy, weight = (cv2.warpAffine(np.ascontiguousarray(c), lookup, size, flags=flags,
+                                       dst=work(name, shape + c.shape[2:], c.dtype), borderMode=cv2.BORDER_REPLICATE)
                         for name, c in (("xy", crop_xy), ("weight", crop_bound)))
     warped = cv2.remap(rgba, photo_xy, None, cv2.INTER_LINEAR, dst=work("warped", shape + (4,), np.uint8),
                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     # The warped photo mask (0..255) x the bound ([0, 1]) -> [0, 1]; blendLinear normalises its weights' sum.
-    alpha = cv2.multiply(cv2.extractChannel(warped, 3, dst=work("mask", shape, np.uint8)), weight, scale=1 / 255,
-                         dst=work("alpha", shape, np.float32), dtype=cv2.CV_32F)
+    mask = cv2.extractChannel(warped, 3, dst=work("mask", shape, np.uint8))
+    alpha = cv2.multiply(mask, weight, scale=1 / 255, dst=work("alpha", shape, np.float32), dtype=cv2.CV_32F)
     # Straight into the frame's view: a numpy copy of the region into the frame costs more than the blend.
     cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB, dst=work("rgb", shape + (3,), np.uint8)),
                     background[y0:y1, x0:x1], alpha, np.subtract(1, alpha, out=work("under", shape, np.float32)),

@@ -194,7 +194,9 @@ def part_scores(pose: torch.Tensor, points: torch.Tensor, min_confidence: float 
     ap = points[:, None] - a[:, :, None]  # [B, P, N, 2]
     t = ((ap * ab[:, :, None]).sum(-1) / (ab ** 2).sum(-1, keepdim=True).clamp_min(1e-9)).clamp(0, 1)
     nearest = a[:, :, None] + t[..., None] * ab[:, :, None]
-    distance = torch.linalg.norm(points[:, None] - nearest, dim=-1) / radius[:, :, None].clamp_min(1e-6)
+    off = points[:, None] - nearest
+    # hypot, not linalg.norm over a last dimension of 2: that reduction was 40% of the flow stage's time.
+    distance = torch.hypot(off[..., 0], off[..., 1]) / radius[:, :, None].clamp_min(1e-6)
     distance = distance.masked_fill(~seen[:, :, None], float("inf"))
     scores = bias[None, :, None] - distance
     return scores, distance.amin(dim=1)

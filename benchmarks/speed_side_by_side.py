@@ -18,10 +18,10 @@ One run measures:
 It prints Markdown tables, First Order Motion Model's reference figures (issue 11) and the targets.
 
 F is 40 frames at crops up to 128, 8 at 256, 2 at 448 and 1 for `paper` (its networks take seconds per
-frame), the batch `cpfnet transfer`'s own (`auto_batch_size`: 4 x 128^2 crop pixels' worth), at most F. The source clip is the real
-sample (default ../shared/real/dance.mp4) played forwards and backwards to length; the target photo is
-the real sample photo (../shared/real/person.jpg) scaled and cut to 720 x 1280. frames/s leaves out the
-one-off preparation of the target photo. `--quick` (development): crops of 64, F = 8 (paper 1).
+frame), the batch `cpfnet transfer`'s own (`auto_batch_size`: 4 x 128^2 crop pixels' worth), at most F.
+The source clip is the real sample (default ../shared/real/dance.mp4) played forwards and backwards to
+length; the target photo is the real sample photo (../shared/real/person.jpg) scaled and cut to 720 x 1280.
+frames/s leaves out the one-off preparation of the target photo. `--quick` (development): crops of 64, F = 8 (paper 1).
 """
 
 from __future__ import annotations
@@ -340,8 +340,8 @@ def main() -> None:
         photo, clips = make_inputs(Path(tmp), args.source, args.photo, lengths)
         for config, size in rows:
             frames = _frames(config, size, args.quick)
-            spec = {"config": config, "size": size, "batch": min(auto_batch_size(size), frames), "threads": args.threads,
-                    "photo": str(photo), "repeat": repeat}
+            spec = {"config": config, "size": size, "batch": min(auto_batch_size(size), frames),
+                    "threads": args.threads, "photo": str(photo), "repeat": repeat}
             one = _run_child(dict(spec, frames=frames, clip=str(clips[frames]), networks=True,
                                   bf16=bf16 and size == largest))
             ten = _run_child(dict(spec, frames=10 * frames, clip=str(clips[10 * frames]), networks=False, bf16=False))
@@ -351,9 +351,9 @@ def main() -> None:
         extras = {}
         for config, size in [row for row in rows if row[0] == "fast"][:2]:
             frames = _frames(config, size, args.quick)
-            spec = {"config": config, "size": size, "batch": min(auto_batch_size(size), frames), "threads": args.threads,
-                    "photo": str(photo), "repeat": repeat, "frames": frames, "clip": str(clips[frames]),
-                    "networks": False, "bf16": False}
+            spec = {"config": config, "size": size, "batch": min(auto_batch_size(size), frames),
+                    "threads": args.threads, "photo": str(photo), "repeat": repeat, "frames": frames,
+                    "clip": str(clips[frames]), "networks": False, "bf16": False}
             extras[(size, "sequential")] = _run_child(dict(spec, overlap=False))
             if bf16:
                 extras[(size, "bf16")] = _run_child(dict(spec, precision="bf16", psnr_frames=frames))

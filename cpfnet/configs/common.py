@@ -82,9 +82,13 @@ class Schedule:
                             f"got steps {self.steps}, epochs {self.epochs}")
 
 
+def check_one_of(value: str, choices, where: str) -> None:
+    if value not in choices:
+        raise UserError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
+
+
 def check_parsing_input(value: str, where: str) -> None:
-    if value not in PARSING_INPUTS:
-        raise UserError(f"{where} must be one of {', '.join(PARSING_INPUTS)}, got {value!r}")
+    check_one_of(value, PARSING_INPUTS, where)
 
 
 def check_at_least(value: int, minimum: int, where: str) -> None:

@@ -9,7 +9,7 @@ from torch import nn
 from cpfnet.baselines.lwg.losses import LiquidWarpingLossConfig
 from cpfnet.baselines.lwg.network import (LiquidWarpingDiscriminatorConfig, LiquidWarpingGenerator,
                                           LiquidWarpingGeneratorConfig)
-from cpfnet.configs.common import OptimizerConfig, Schedule
+from cpfnet.configs.common import OptimizerConfig, Schedule, check_one_of
 from cpfnet.errors import UserError
 from cpfnet.nn.perceptual import PerceptualConfig
 
@@ -36,8 +36,7 @@ class LiquidWarpingStageConfig:
 
     def validate(self, where: str = "lwg") -> None:
         self.schedule.validate(f"{where}.schedule")
-        if self.flow_source not in FLOW_SOURCES:
-            raise UserError(f"{where}.flow_source must be one of {', '.join(FLOW_SOURCES)}, got {self.flow_source!r}")
+        check_one_of(self.flow_source, FLOW_SOURCES, f"{where}.flow_source")
         if not 0 <= self.background_margin < 0.5:
             raise UserError(f"{where}.background_margin must be in [0, 0.5), got {self.background_margin}")
 

@@ -6,10 +6,9 @@ from dataclasses import asdict, dataclass, field
 
 from torch import nn
 
-from cpfnet.configs.common import OptimizerConfig, Schedule, check_at_least, check_parsing_input
+from cpfnet.configs.common import OptimizerConfig, Schedule, check_at_least, check_one_of, check_parsing_input
 from cpfnet.nn.perceptual import PerceptualConfig
 from cpfnet.stages.fusion.losses import FusionLossConfig
-from cpfnet.errors import UserError
 from cpfnet.stages.fusion.network import FusionNet, FusionNetConfig
 
 LOSS_ON = ("eq5", "photo_pixels")
@@ -35,8 +34,7 @@ class FusionStageConfig:
         self.schedule.validate(f"{where}.schedule")
         check_parsing_input(self.parsing_input, f"{where}.parsing_input")
         check_at_least(self.clip_length, 2, f"{where}.clip_length")
-        if self.loss_on not in LOSS_ON:
-            raise UserError(f"{where}.loss_on must be one of {', '.join(LOSS_ON)}, got {self.loss_on!r}")
+        check_one_of(self.loss_on, LOSS_ON, f"{where}.loss_on")
 
 
 def build_networks(section: FusionStageConfig) -> dict[str, nn.Module]:

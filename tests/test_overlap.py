@@ -72,18 +72,28 @@ def test_stopping_early_stops_the_worker_and_closes_the_iterable():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not DANCE.is_file() or not PERSON.is_file(), reason="no ../shared/real samples")
+def _cut_source(folder: Path) -> Path:
+    """The first 12 frames of the real dance at half size."""
+    source = folder / "cut.mp4"
+    with VideoWriter(source, fps=16) as writer:
+        for frame in iter_frames(DANCE, count=12):
+            writer.write(cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA))
+    return source
+
+
+def _random_stages() -> TrainedStages:
+    """Random tiny stages at 32 px, with a fusion stage."""
+    parsing, flow, foreground = tiny_stages(True, seed=5)
+    fusion = FusionNet(ngf=8, n_downsample=2, n_blocks=1).eval().requires_grad_(False)
+    return TrainedStages(parsing, flow, foreground, fusion, size=32, pose_sigma=1.0, runs=Path("random"))
+
+
 def test_the_overlapped_transfer_encodes_the_sequential_ones_frames(tmp_path, monkeypatch):
     """`cpfnet transfer`'s path with and without overlap, on 12 real frames onto the real photo (random tiny
     stages at 32 px, fused, the pixel path), hands the encoder the same frames, byte for byte. (The H.264
     files themselves are compared decoded only loosely: x264 here is not bit-reproducible run to run.)"""
     torch.set_num_threads(1)
-    source = tmp_path / "cut.mp4"
-    with VideoWriter(source, fps=16) as writer:
-        for frame in iter_frames(DANCE, count=12):
-            writer.write(cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA))
-    parsing, flow, foreground = tiny_stages(True, seed=5)
-    fusion = FusionNet(ngf=8, n_downsample=2, n_blocks=1).eval().requires_grad_(False)
-    stages = TrainedStages(parsing, flow, foreground, fusion, size=32, pose_sigma=1.0, runs=Path("random"))
+    source, stages = _cut_source(tmp_path), _random_stages()
     written: dict[bool, list] = {}
     write = VideoWriter.write
     for overlap in (False, True):
@@ -105,3 +115,28 @@ def test_the_overlapped_transfer_encodes_the_sequential_ones_frames(tmp_path, mo
     assert any(np.any(a != sequential[0]) for a in sequential[1:])  # the frames move: a real comparison
     assert all(thread is threading.main_thread() for thread, _ in written[True])  # encoding stays here
     assert len(list(iter_frames(tmp_path / "overlap_True.mp4"))) == 12
+
+
+@pytest.mark.skipif(not DANCE.is_file() or not PERSON.is_file(), reason="no ../shared/real samples")
+def test_frames_made_in_two_kept_buffers_are_the_new_arrays_frames(tmp_path):
+    """`frame_buffers=2` (what `transfer_video` asks for) cycles through two frame buffers and gives the same
+    frames as a new array per frame, for the pixel path and for `--no-pixel-path`'s paste."""
+    torch.set_num_threads(1)
+    from cpfnet import prepare
+    from cpfnet.transfer.retarget import retarget_poses
+    from cpfnet.transfer.target import prepare_target
+
+    person = prepare_target(PERSON, 32)
+    poses, _, _ = prepare.pose_sequence(_cut_source(tmp_path), progress=False)
+    moved = retarget_poses(poses, person.pose_in_photo)
+    for pixel_path in (True, False):
+        pipeline = TransferPipeline(_random_stages(), batch_size=5, pixel_path=pixel_path)
+        fresh = list(pipeline.frames(moved, person))
+        kept, buffers = [], set()
+        for frame in pipeline.frames(moved, person, frame_buffers=2):
+            kept.append(frame.copy())
+            buffers.add(frame.ctypes.data)
+        assert len(buffers) == 2 and len(kept) == len(fresh) == 12
+        for a, b in zip(fresh, kept):
+            np.testing.assert_array_equal(a, b)
+        assert any(np.any(a != fresh[0]) for a in fresh[1:])  # the person moves: a real comparison

@@ -178,16 +178,17 @@ def _uncrop_region(crop: np.ndarray, box, region: tuple[int, int, int, int],
 
 
 def paste_back(frame: np.ndarray, crop: np.ndarray, box, mask: np.ndarray | None = None,
-               work: Workspace | None = None) -> np.ndarray:
+               work: Workspace | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Paste an RGB crop [S, S, 3] into a copy of `frame` [H, W, 3] at `box`.
 
     `mask` [S, S] float in [0, 1] blends softly (1 = crop); by default the whole box is replaced. Pixels
     entirely outside the box keep `frame`'s values exactly (the crop's interpolation does not spill over the
     box's edge; an edge pixel takes the crop in proportion to its area inside). The work is done only where
     the mask can reach (its bounds in the box), never on the whole frame: a few ms at 720 x 1280. `work`: a
-    `Workspace` kept from frame to frame for the region-sized buffers."""
+    `Workspace` kept from frame to frame for the region-sized buffers; `out`: the result's buffer, holding a
+    copy of `frame` (`FrameBuffers`; a new copy by default)."""
     h, w = frame.shape[:2]
-    result = frame.copy()
+    result = frame.copy() if out is None else out
     alpha = np.ones(crop.shape[:2], np.float32) if mask is None else mask.astype(np.float32)
     region = _support_region(alpha, box, w, h)
     x0, y0, x1, y1 = region

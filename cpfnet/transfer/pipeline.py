@@ -30,7 +30,7 @@ from cpfnet.compiled import compiled
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
-from cpfnet.ops.workspace import Workspace
+from cpfnet.ops.workspace import FrameBuffers, Workspace
 from cpfnet.overlap import ahead
 from cpfnet.precision import autocast, resolve_precision
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
@@ -62,15 +62,16 @@ class FramePipeline:
     """What every video-making pipeline offers: `outputs(poses, target, anchor_frame)` yields a dict per
     frame with at least "frame"; `frames` keeps only the pictures."""
 
-    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[np.ndarray]:
+    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0, **options) -> Iterator[np.ndarray]:
         """Yield the output frames, RGB uint8 [H, W, 3] at the photo's size.
 
         Args:
             poses: [T, 18, 3] the (retargeted) dance in the target photo's pixels.
             target: the prepared target photo.
             anchor_frame: the frame whose crop box is the target's own.
+            options: the pipeline's own (`TransferPipeline.outputs`'s `frame_buffers`).
         """
-        for out in self.outputs(poses, target, anchor_frame):
+        for out in self.outputs(poses, target, anchor_frame, **options):
             yield out["frame"]
 
     def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:
@@ -164,7 +165,7 @@ class TransferPipeline(FramePipeline):
             yield first, made, foreground
 
     def _paste_pixels(self, target: Target, source, box, made: dict, k: int,
-                      mask: torch.Tensor, work: Workspace) -> np.ndarray:
+                      mask: torch.Tensor, work: Workspace, out: np.ndarray | None) -> np.ndarray:
         """Eq. 5 with the pixel path (cpfnet.transfer.pixel_path), on the crop box's part of the photo at the
         photo's resolution: the flow, upsampled, samples the full-size photo and its person mask (`source`:
         `photo_rgba`'s by default, `photo_source`'s with `generate_hidden`), within eq. 5's mask `mask`
@@ -179,11 +180,11 @@ class TransferPipeline(FramePipeline):
         bound = photo_bound(mask)
         flow = made["flow"][k:k + 1]
         if not self.generate_hidden:
-            return paste_photo(target.background, source, flow, box, target.box, bound, work=work)
+            return paste_photo(target.background, source, flow, box, target.box, bound, out=out, work=work)
         height, width = target.background.shape[:2]
         region = box_region(box, width, height)
         if region[2] <= region[0] or region[3] <= region[1]:
-            return target.background.copy()
+            return target.background.copy() if out is None else out
         warped = warp_photo(source, crop_flow_to_photo(flow, box, target.box, region))
         visible = made["visibility"][k:k + 1, :1]
         weight = made["blend"][k:k + 1] if made.get("blend") is not None else visible
@@ -191,14 +192,18 @@ class TransferPipeline(FramePipeline):
             weight, visible, made["foreground"][k:k + 1] * 127.5 + 127.5, mask, bound))
         image = m * warped["image"] + (1 - m) * generated
         alpha = (v * warped["alpha"] + (1 - v) * mask_up) * bound_up
-        return composite(target.background, region, image, alpha.clamp(0, 1))
+        return composite(target.background, region, image, alpha.clamp(0, 1), out=out)
 
     @torch.inference_mode()
-    def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:
+    def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0,
+                frame_buffers: int = 0) -> Iterator[dict]:
         """As `frames`, with what made each frame (for evaluation): {"frame": RGB uint8 [H, W, 3], "box": its
         crop box (x0, y0, x1, y1) in photo pixels, "parsing": x_parsing probabilities [20, S, S], "flow"
         [2, S, S] and "visibility" probabilities [3, S, S] (None without flow), "foreground": x_fg [3, S, S]
-        in [-1, 1], "mask" [S, S] of eq. 5}; the tensors on the pipeline's device, in crop pixels."""
+        in [-1, 1], "mask" [S, S] of eq. 5}; the tensors on the pipeline's device, in crop pixels.
+
+        `frame_buffers` > 0: the frames cycle through that many buffers (`FrameBuffers`), each overwritten that
+        many frames later, for consumers done with a frame by then (an encoder); 0: a new array per frame."""
         stages, timings = self.stages, self.timings
         boxes = follow_boxes(poses, target.box, anchor_frame)
         crop_poses = photo_to_crop(poses, boxes, self.size)
@@ -208,6 +213,7 @@ class TransferPipeline(FramePipeline):
                                          if self.generate_hidden else photo_rgba(target.photo, target.photo_mask))
         previous = previous_box = None  # the last eq. 5 output and its box
         work = Workspace()  # the paste's buffers, reused from frame to frame (this generator's thread only)
+        buffers = FrameBuffers(target.background, frame_buffers) if frame_buffers else None
         shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
         batches = self._batches(crop_poses, appearance, appearance_image)
         for first, made, crop_fgs in ahead(batches, depth=1, name="cpfnet-networks") if self.overlap else batches:
@@ -226,11 +232,12 @@ class TransferPipeline(FramePipeline):
                     else:  # the ablation "w/o fusion": the generated parsing is the mask
                         mask = person_mask(parsing)
                 with timings("paste"):
+                    out = buffers.next() if buffers else None
                     if pixels:
-                        frame = self._paste_pixels(target, photo, box, made, k, mask, work)
+                        frame = self._paste_pixels(target, photo, box, made, k, mask, work, out)
                     else:  # eq. 5 at the photo's resolution: the person upsampled, the background sharp
                         frame = paste_back(target.background, tensor_to_image(fg[0]), box,
-                                           mask[0, 0].float().cpu().numpy(), work=work)
+                                           mask[0, 0].float().cpu().numpy(), work=work, out=out)
                 yield {"frame": frame, "box": box, "parsing": made["parsing"][k], "foreground": fg[0],
                        "mask": mask[0, 0], "flow": None if made["flow"] is None else made["flow"][k],
                        "visibility": None if made["visibility"] is None else made["visibility"][k]}

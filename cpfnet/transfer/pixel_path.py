@@ -86,15 +86,17 @@ def sample_crop(x: torch.Tensor, crop_box, region: tuple[int, int, int, int]) ->
                          align_corners=False)
 
 
-def mask_region(mask: torch.Tensor, crop_box, region: tuple[int, int, int, int],
+def mask_region(mask: np.ndarray, crop_box, region: tuple[int, int, int, int],
                 threshold: float = 1 / 255) -> tuple[int, int, int, int]:
-    """The part of `region` where `sample_crop(mask, crop_box, region)` can reach `threshold`: mask [1, 1, S, S].
+    """The part of `region` where `sample_crop` of the crop mask [S, S] (numpy) can reach `threshold`.
 
     A bilinear sample is a mix of four crop pixels, so outside the crop pixels at or above the threshold
     (grown by one) it stays below it: a composite weighted by it changes no pixel by more than one grey
-    level there, and is left out. Empty (x0 == x1) when no pixel reaches it."""
-    on = mask[0, 0] >= threshold
-    rows, cols = on.any(dim=1).nonzero(), on.any(dim=0).nonzero()
+    level there, and is left out. Empty (x0 == x1) when no pixel reaches it. In numpy, not torch: torch's
+    OpenMP threads spin for a while after a parallel op, and took the cores from OpenCV's calls after it
+    (the paste 1.4x slower at crops of 256 and more)."""
+    on = mask >= threshold
+    rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
     if not len(rows):
         return region[0], region[1], region[0], region[1]
     s = mask.shape[-1]
@@ -135,10 +137,12 @@ def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, fr
     box, but only where the bound reaches 1/255 (`mask_region`), and in OpenCV on uint8: its remap samples
     at 1/32 pixel and the mask is 8-bit: a few grey levels from float sampling on sharp edges, 0.03 on average
     (tests/test_pixel_path.py). `work`: a `Workspace` kept from frame to frame, so that the region-sized
-    buffers are not mapped afresh every frame."""
+    buffers are not mapped afresh every frame; `out`: the frame's buffer, holding a copy of the background
+    (`FrameBuffers`; a new copy by default)."""
     height, width = background.shape[:2]
     frame = background.copy() if out is None else out
-    region = mask_region(bound, frame_box, box_region(frame_box, width, height))
+    crop_bound = bound[0, 0].float().cpu().numpy()
+    region = mask_region(crop_bound, frame_box, box_region(frame_box, width, height))
     x0, y0, x1, y1 = region
     if x1 <= x0 or y1 <= y0:
         return frame
@@ -152,7 +156,8 @@ def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, fr
     for c, (low, high) in enumerate(((ax0, ax1), (ay0, ay1))):
         np.multiply(crop_flow[c], (high - low) / s, out=crop_xy[..., c])
         crop_xy[..., c] += low - 0.5
-    crop_bound = bound[0, 0].float().cpu().numpy()
+    # The bound in 1/255 steps, like the photo mask: OpenCV interpolates uint8 several times faster than float.
+    crop_bound = cv2.convertScaleAbs(crop_bound, dst=work("crop_bound", (s, s), np.uint8), alpha=255)  # rounds
     # Region pixel (x, y) reads crop position ((x0 + x + 0.5 - cx0) S / box width - 0.5, ...), the crop's edge
     # values beyond it: sample_crop's bilinear lookup.
     kx, ky = s / (cx1 - cx0), s / (cy1 - cy0)
@@ -163,9 +168,9 @@ def paste_photo(background: np.ndarray, rgba: np.ndarray, flow: torch.Tensor, fr
                         for name, c in (("xy", crop_xy), ("weight", crop_bound)))
     warped = cv2.remap(rgba, photo_xy, None, cv2.INTER_LINEAR, dst=work("warped", shape + (4,), np.uint8),
                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    # The warped photo mask (0..255) x the bound ([0, 1]) -> [0, 1]; blendLinear normalises its weights' sum.
+    # The warped photo mask x the bound (both 0..255) -> [0, 1]; blendLinear normalises its weights' sum.
     mask = cv2.extractChannel(warped, 3, dst=work("mask", shape, np.uint8))
-    alpha = cv2.multiply(mask, weight, scale=1 / 255, dst=work("alpha", shape, np.float32), dtype=cv2.CV_32F)
+    alpha = cv2.multiply(mask, weight, scale=1 / 255 ** 2, dst=work("alpha", shape, np.float32), dtype=cv2.CV_32F)
     # Straight into the frame's view: a numpy copy of the region into the frame costs more than the blend.
     cv2.blendLinear(cv2.cvtColor(warped, cv2.COLOR_RGBA2RGB, dst=work("rgb", shape + (3,), np.uint8)),
                     background[y0:y1, x0:x1], alpha, np.subtract(1, alpha, out=work("under", shape, np.float32)),

@@ -80,7 +80,7 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
         result = stack.enter_context(VideoWriter(out, fps=fps)) if out is not None else None
         side = stack.enter_context(VideoWriter(side_by_side_out, fps=fps)) if side_by_side_out is not None else None
         sources = iter_frames(source) if side is not None else None
-        frames = pipeline.frames(moved, person)
+        frames = pipeline.frames(moved, person, frame_buffers=2)  # each frame is encoded before the next is made
         for t, frame in enumerate(tqdm(frames, total=len(moved), unit="frame", desc="transfer",
                                        disable=not progress)):
             with timings("encode"):

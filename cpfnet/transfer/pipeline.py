@@ -62,16 +62,18 @@ class FramePipeline:
     """What every video-making pipeline offers: `outputs(poses, target, anchor_frame)` yields a dict per
     frame with at least "frame"; `frames` keeps only the pictures."""
 
-    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0, **options) -> Iterator[np.ndarray]:
+    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0,
+               frame_buffers: int = 0) -> Iterator[np.ndarray]:
         """Yield the output frames, RGB uint8 [H, W, 3] at the photo's size.
 
         Args:
             poses: [T, 18, 3] the (retargeted) dance in the target photo's pixels.
             target: the prepared target photo.
             anchor_frame: the frame whose crop box is the target's own.
-            options: the pipeline's own (`TransferPipeline.outputs`'s `frame_buffers`).
+            frame_buffers: > 0 allows the pipeline to reuse a frame's array that many frames later (the
+                consumer is done with it by then, as an encoder is); a pipeline may ignore it (this one does).
         """
-        for out in self.outputs(poses, target, anchor_frame, **options):
+        for out in self.outputs(poses, target, anchor_frame):
             yield out["frame"]
 
     def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0) -> Iterator[dict]:
@@ -193,6 +195,11 @@ class TransferPipeline(FramePipeline):
         image = m * warped["image"] + (1 - m) * generated
         alpha = (v * warped["alpha"] + (1 - v) * mask_up) * bound_up
         return composite(target.background, region, image, alpha.clamp(0, 1), out=out)
+
+    def frames(self, poses: np.ndarray, target: Target, anchor_frame: int = 0,
+               frame_buffers: int = 0) -> Iterator[np.ndarray]:
+        for out in self.outputs(poses, target, anchor_frame, frame_buffers):
+            yield out["frame"]
 
     @torch.inference_mode()
     def outputs(self, poses: np.ndarray, target: Target, anchor_frame: int = 0,

@@ -24,6 +24,7 @@ from cpfnet.ops.crop import crop_box, photo_to_crop
 from cpfnet.prepare.config import PrepareConfig
 from cpfnet.prepare.inputs import read_photo
 from cpfnet.prepare.photo import prepare_photo
+from cpfnet.prepare.pose_mediapipe import PersonTracker
 from cpfnet.prepare.video import pose_sequence, prepare_video
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
@@ -163,6 +164,15 @@ def test_pose_sequence_gives_smoothed_poses_in_video_pixels(tmp_path, dance_fram
     poses, fps, size = pose_sequence(clip, progress=False)
     assert poses.shape == (10, 18, 3) and fps == 16.0 and size == (346, 554)
     assert ((poses[:, :, 0] >= 0) & (poses[:, :, 0] < 346)).all()
+
+
+def test_poses_alone_skip_the_masks_but_give_the_same_poses(dance_frames):
+    """pose_sequence's tracker runs MediaPipe without segmentation: same landmarks, no masks."""
+    with_masks, alone = PersonTracker(masks=True), PersonTracker(masks=False)
+    for frame in dance_frames[:8]:
+        full, bare = with_masks(frame), alone(frame)
+        assert full.found and bare.found and full.mask.any() and not bare.mask.any()
+        np.testing.assert_allclose(bare.keypoints, full.keypoints, atol=0.05)
 
 
 # ---------------------------------------------------------------------------------------------------------

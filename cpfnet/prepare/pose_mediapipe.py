@@ -77,16 +77,19 @@ def _quiet_native_stderr():
 
 class MediaPipePose:
     """One MediaPipe Pose graph. `static=True` detects on every image (photos, people search);
-    `static=False` tracks one person through a video (call `reset()` between videos)."""
+    `static=False` tracks one person through a video (call `reset()` between videos).
+    `segmentation=False` leaves out the person mask, for poses alone (the landmarks are the same; the mask
+    costs about a fifth of the graph's time and its full-size buffers)."""
 
-    def __init__(self, static: bool, smooth_landmarks: bool = False):
+    def __init__(self, static: bool, smooth_landmarks: bool = False, segmentation: bool = True):
+        self.segmentation = segmentation
         with _quiet_native_stderr():
             from mediapipe.python.solutions import pose as mp_pose
 
             # Our own Savitzky-Golay smoothing is zero-phase; MediaPipe's filter lags, so it is off.
             self._graph = mp_pose.Pose(static_image_mode=static, model_complexity=1,
-                                       smooth_landmarks=smooth_landmarks, enable_segmentation=True,
-                                       smooth_segmentation=not static)
+                                       smooth_landmarks=smooth_landmarks, enable_segmentation=segmentation,
+                                       smooth_segmentation=segmentation and not static)
             # start_run opens the calculators on the graph's own threads; their notices ("INFO: Created
             # TensorFlow Lite XNNPACK delegate") would otherwise reach stderr later, half of one glued to the
             # start of an error line.
@@ -96,7 +99,7 @@ class MediaPipePose:
 
     def process(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """RGB uint8 [H, W, 3] -> (COCO-18 keypoints [18, 3] in pixels, zeros when nobody was found;
-        segmentation probability [H, W] float32, or None when nobody was found)."""
+        segmentation probability [H, W] float32, or None when nobody was found or segmentation is off)."""
         h, w = image.shape[:2]
         view = np.ascontiguousarray(image).view()
         view.flags.writeable = False  # lets MediaPipe use the buffer without a copy
@@ -124,19 +127,20 @@ class MediaPipePose:
         self._graph.close()
 
 
-_ESTIMATORS: dict[bool, MediaPipePose] = {}
+_ESTIMATORS: dict[tuple[bool, bool], MediaPipePose] = {}
 
 
-def get_estimator(static: bool) -> MediaPipePose:
+def get_estimator(static: bool, segmentation: bool = True) -> MediaPipePose:
     """This process's MediaPipe graph of the given kind, made on first use and reused afterwards."""
-    if static not in _ESTIMATORS:
-        _ESTIMATORS[static] = MediaPipePose(static)
-    return _ESTIMATORS[static]
+    key = (static, segmentation)
+    if key not in _ESTIMATORS:
+        _ESTIMATORS[key] = MediaPipePose(static, segmentation=segmentation)
+    return _ESTIMATORS[key]
 
 
 def release_estimators() -> None:
     """Close this process's MediaPipe graphs (the next `get_estimator` makes new ones, about a second each).
-    The two graphs hold about 280 MB (models, XNNPACK buffers): a transfer drops them once the source's
+    Two graphs hold about 280 MB (models, XNNPACK buffers): a transfer drops them once the source's
     poses are known, before the networks run (README "Performance")."""
     while _ESTIMATORS:
         _ESTIMATORS.popitem()[1].close()
@@ -144,8 +148,8 @@ def release_estimators() -> None:
 
 @dataclass
 class Detection:
-    """One person in one frame: COCO-18 keypoints [18, 3] (zeros when nobody), mask [H, W] bool, and
-    whether other people were seen in the frame."""
+    """One person in one frame: COCO-18 keypoints [18, 3] (zeros when nobody), mask [H, W] bool (all False
+    when nobody was found or masks were not asked for), and whether other people were seen in the frame."""
 
     keypoints: np.ndarray
     mask: np.ndarray
@@ -230,13 +234,16 @@ class PersonTracker:
         spotlight_margin: once several people were seen, MediaPipe only sees the followed person's box
             enlarged by this fraction of its size on each side (growing while the person is lost).
         mask_threshold: segmentation probability above which a pixel is the person.
+        masks: False for poses alone: the frames' detections carry no mask (the people search every
+            `check_every` frames still segments, to tell people apart).
     """
 
-    def __init__(self, check_every: int = 32, spotlight_margin: float = 0.5, mask_threshold: float = 0.5):
+    def __init__(self, check_every: int = 32, spotlight_margin: float = 0.5, mask_threshold: float = 0.5,
+                 masks: bool = True):
         self.check_every = max(1, check_every)
         self.spotlight_margin = spotlight_margin
         self.mask_threshold = mask_threshold
-        self._video = get_estimator(static=False)
+        self._video = get_estimator(static=False, segmentation=masks)
         self._video.reset()
         self._target = None
         self._spotlight = False
@@ -273,9 +280,10 @@ def estimate_poses(frames: Iterable[np.ndarray], static: bool = False, mask_thre
     """COCO-18 keypoints of the person in each frame: RGB frames [H, W, 3] -> [T, 18, 3] in pixels.
 
     `static=True` treats the frames as unrelated photos (the largest person of each); otherwise they are a
-    video and one person is tracked. Frames are consumed one at a time (pass a generator for videos)."""
+    video and one person is tracked (without masks). Frames are consumed one at a time (pass a generator for
+    videos)."""
     if static:
         return np.stack([detect_photo(f, mask_threshold).keypoints for f in frames])
-    tracker = PersonTracker(mask_threshold=mask_threshold)
+    tracker = PersonTracker(mask_threshold=mask_threshold, masks=False)
     poses = [tracker(f).keypoints for f in frames]
     return np.stack(poses) if poses else np.zeros((0, NUM_KEYPOINTS, 3), np.float32)

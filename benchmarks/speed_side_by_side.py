@@ -12,7 +12,7 @@ One run measures:
 - peak memory (RSS high-water) of that run at F and at 10 F frames, each in a fresh process;
 - each network alone (batch 1, torch.inference_mode): GFLOP per frame (the counter of
   benchmarks/network_cost.py: convolutions and matmuls), milliseconds, GFLOP/s and its share of C; at the
-  largest crop also under bf16 autocast (speed-up, and PSNR of its output against fp32);
+  largest crop also in bf16 as `--precision bf16` runs it (speed-up, and PSNR of its output against fp32);
 - paste-back alone at 720 x 1280: `cpfnet.ops.crop.paste_back` (the --no-pixel-path paste) and the default
   pixel path's `cpfnet.transfer.pixel_path.paste_photo`.
 It prints Markdown tables, First Order Motion Model's reference figures (issue 11) and the targets.
@@ -175,13 +175,15 @@ def _psnr(a, b) -> float:
 
 def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dict[str, dict]:
     """Each network alone on one frame, as the pipeline calls it: GFLOP, seconds; with `bf16` also seconds
-    and output PSNR (outputs scaled to [0, 1]) under bf16 autocast."""
+    and output PSNR (outputs scaled to [0, 1]) in bf16 as `--precision bf16` runs it."""
     import torch
 
     from cpfnet.dataset.readers import image_to_tensor
     from cpfnet.ops.crop import crop_box
     from cpfnet.ops.foreground import person_mask
+    from cpfnet.precision import for_precision
     from cpfnet.stages.flow.prior import run_flow
+    from cpfnet.transfer.pipeline import running_stages
     from cpfnet.transfer.target import prepare_target
 
     from network_cost import measure  # a sibling script: benchmarks/ is on the path when run as a script
@@ -189,7 +191,7 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
     size, stages = pipeline.size, pipeline.stages
     target = prepare_target(photo, size)
     with torch.inference_mode():
-        appearance, _ = pipeline._appearance(target)
+        appearance, appearance_image = pipeline._appearance(target)
         keypoints = pipeline._keypoints(target.resized(size).pose[None])
         maps = pipeline._pose_maps(keypoints)
         parsing = stages.parsing(appearance.parsing, maps)["probs"]
@@ -198,24 +200,29 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
                                        appearance_features=appearance.features)["foreground"]
         background = image_to_tensor(crop_box(target.background, target.box, size))[None]
         person = person_mask(parsing)  # stage 1's, the prior of a `mask_prior` fusion stage (ignored otherwise)
-    calls = {  # network -> (run, its output scaled to [0, 1])
-        "parsing": (lambda: stages.parsing(appearance.parsing, maps), lambda o: o["probs"]),
-        "flow": (lambda: run_flow(stages.flow, appearance.pose_maps, maps, appearance.pose, keypoints),
-                 lambda o: torch.cat([o["flow"] / size, o["visibility"]], 1)),
-        "foreground": (lambda: stages.foreground(parsing, flow["flow"], flow["visibility"],
-                                                 appearance_features=appearance.features),
-                       lambda o: o["foreground"] * 0.5 + 0.5),
-        "fusion": (lambda: fusion(background, foreground, foreground, person), lambda o: o["mask"]),
-    }
+
+    def calls(stages, fusion, features) -> dict:  # network -> (run, its output scaled to [0, 1])
+        return {
+            "parsing": (lambda: stages.parsing(appearance.parsing, maps), lambda o: o["probs"]),
+            "flow": (lambda: run_flow(stages.flow, appearance.pose_maps, maps, appearance.pose, keypoints),
+                     lambda o: torch.cat([o["flow"] / size, o["visibility"]], 1)),
+            "foreground": (lambda: stages.foreground(parsing, flow["flow"], flow["visibility"],
+                                                     appearance_features=features),
+                           lambda o: o["foreground"] * 0.5 + 0.5),
+            "fusion": (lambda: fusion(background, foreground, foreground, person), lambda o: o["mask"]),
+        }
+
+    if bf16:  # as `--precision bf16` runs them on a CPU: bf16 copies of the weights (cpfnet.precision)
+        low = running_stages(stages, "bf16", "cpu", False)
+        with torch.inference_mode():
+            low_calls = calls(low, for_precision(fusion, "bf16", "cpu"),
+                              low.foreground.encode_appearance(appearance_image))
     out = {}
-    for name, (run, scaled) in calls.items():
+    for name, (run, scaled) in calls(stages, fusion, appearance.features).items():
         gflop, seconds = measure(run, repeat)
         row = {"gflop": gflop, "seconds": seconds}
         if bf16:
-            def run_bf16(run=run):
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    return run()
-
+            run_bf16 = low_calls[name][0]
             _, row["bf16_seconds"] = measure(run_bf16, repeat)
             with torch.inference_mode():
                 row["bf16_psnr"] = _psnr(scaled(run()), scaled(run_bf16()))
@@ -403,10 +410,11 @@ def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, enc
             lines.append(f"fast at {size}, parts one after another (overlap off): {_fps(run):.2f} frames/s; "
                          f"overlapped {_fps(base):.2f} ({_fps(base) / _fps(run):.2f}x).")
         else:
-            lines.append(f"fast at {size}, bf16 autocast end to end: {_fps(run):.2f} frames/s against fp32's "
+            lines.append(f"fast at {size}, bf16 end to end: {_fps(run):.2f} frames/s against fp32's "
                          f"{_fps(base):.2f} ({_fps(run) / _fps(base):.2f}x); frames' PSNR against fp32 in the crop "
                          f"boxes {run['frame_psnr']:.1f} dB.")
-    lines += ["", "Each network alone, one frame (batch 1), fp32; bf16: under torch.autocast at the largest crop:", "",
+    lines += ["", "Each network alone, one frame (batch 1), fp32; bf16 (bf16 weights, as `--precision bf16` runs them) "
+              "at the largest crop:", "",
               "| config | crop | network | GFLOP / frame | ms | GFLOP/s | % of C | bf16 ms | bf16 speed-up | bf16 PSNR dB |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for config, size, one, _ in results:

@@ -1,22 +1,28 @@
 """The `--precision` option: the number format the networks compute in at inference.
 
     fp32  float32 everywhere (the default: outputs do not depend on the machine's instructions)
-    bf16  bfloat16 autocast: convolutions and matmuls in bf16 (oneDNN uses AVX-512 BF16 / AMX on CPUs that
-          have them; a CUDA GPU with bf16), norms, softmax and sampling stay float32
+    bf16  bfloat16: on a CPU the networks run a bf16 copy of their weights (oneDNN's AVX-512 BF16 / AMX kernels),
+          their inputs cast to bf16 on entry, coordinates, sampling (grid_sample) and outputs float32
+          (`cpfnet.nn.dtype`); on a CUDA GPU with bf16, autocast
     fp16  float16 autocast, on a CUDA GPU only
     auto  bf16 or fp16 on a CUDA GPU; on a CPU fp32 (bf16's cost in PSNR against fp32 is measured by
           benchmarks/speed_side_by_side.py: pass bf16 where it is worth it)
 
-`autocast(precision, device)` is the context the pipeline runs its networks in; its outputs are cast back to
-float32 by the caller.
+`for_precision(network, precision, device)` is the network to run, `autocast(precision, device)` the context to
+run it in; outputs are float32. Why not autocast on a CPU too: it casts every convolution's input and weights
+afresh, and sends grid_sample and the concatenations of bf16 with float32 tensors back to float32; for the
+paper's foreground generator at 448 px that was 1.2-1.3x faster than fp32, bf16 weights 1.9x, both about 52 dB
+from fp32's output (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from cpfnet.errors import UserError
 
@@ -54,8 +60,21 @@ def resolve_precision(name: str, device: torch.device | str) -> str:
     return name
 
 
+def bf16_weights(precision: str, device: torch.device | str) -> bool:
+    """Whether networks at `precision` on `device` run bf16 copies of their weights (bf16 on a CPU)."""
+    return precision == "bf16" and torch.device(device).type == "cpu"
+
+
+def for_precision(network: nn.Module | None, precision: str, device: torch.device | str) -> nn.Module | None:
+    """The network to run at `precision`: a bf16 copy for bf16 on a CPU, `network` itself otherwise."""
+    if network is None or not bf16_weights(precision, device):
+        return network
+    return copy.deepcopy(network).to(torch.bfloat16)
+
+
 def autocast(precision: str, device: torch.device | str):
-    """The context to run networks in: a no-op for fp32, torch.autocast for bf16 / fp16."""
-    if precision == "fp32":
+    """The context to run networks in: a no-op for fp32 and for bf16 on a CPU (bf16 weights instead),
+    torch.autocast for bf16 / fp16 on a GPU."""
+    if precision == "fp32" or bf16_weights(precision, device):
         return contextlib.nullcontext()
     return torch.autocast(torch.device(device).type, dtype=_DTYPES[precision])

@@ -1,5 +1,6 @@
 """`--precision` (issue 11): the names, the errors, and bf16 output against fp32 on a tiny pipeline."""
 
+import copy
 import math
 
 import numpy as np
@@ -8,6 +9,8 @@ import torch
 
 from cpfnet.cli import main
 from cpfnet.errors import UserError
+from cpfnet.nn.dtype import weights_dtype
+from cpfnet.ops.warp import identity_flow, warp
 from cpfnet.precision import autocast, cpu_has_bf16, resolve_precision
 from cpfnet.transfer.pipeline import TransferPipeline
 from test_transfer import _random_case, _random_stages
@@ -51,5 +54,25 @@ def test_bf16_frames_are_close_to_fp32_but_not_the_same():
         assert a.dtype == b.dtype == np.uint8 and a.shape == b.shape
         assert _psnr(a, b) > 30
     assert any(np.any(a != b) for a, b in zip(frames["fp32"], frames["bf16"]))  # bf16 did run
-    with torch.inference_mode(), autocast("bf16", "cpu"):
-        assert torch.nn.Conv2d(1, 1, 1)(torch.ones(1, 1, 2, 2)).dtype == torch.bfloat16
+    # On a CPU bf16 runs bf16 copies of the weights (no autocast); the stages given stay float32.
+    pipeline = TransferPipeline(stages, precision="bf16")
+    for name in ("parsing", "flow", "foreground", "fusion"):
+        assert weights_dtype(getattr(pipeline.stages, name)) == torch.bfloat16
+        assert weights_dtype(getattr(stages, name)) == torch.float32
+    with autocast("bf16", "cpu"):
+        assert torch.nn.Conv2d(1, 1, 1)(torch.ones(1, 1, 2, 2)).dtype == torch.float32
+
+
+def test_a_bf16_flow_network_keeps_its_coordinates_in_float32():
+    """Coordinates near 256 px are only known to 1 px in bf16: the flow network adds its (bf16) correction to a
+    float32 base. With the correction zeroed the flow is the identity exactly, in float32."""
+    flow_net = copy.deepcopy(_random_stages().flow).to(torch.bfloat16)
+    torch.nn.init.zeros_(flow_net.flow_head.weight)
+    torch.nn.init.zeros_(flow_net.flow_head.bias)
+    maps = torch.rand(1, 35, 256, 256)
+    with torch.inference_mode():
+        out = flow_net(maps, maps)
+    assert out["flow"].dtype == out["visibility"].dtype == torch.float32
+    torch.testing.assert_close(out["flow"], identity_flow(1, 256, 256), rtol=0, atol=0)
+    sampled = warp(torch.rand(1, 4, 64, 64).to(torch.bfloat16), identity_flow(1, 64, 64) + 0.25)
+    assert sampled.dtype == torch.bfloat16

@@ -36,11 +36,17 @@ def warp(source: torch.Tensor, flow: torch.Tensor, mode: str = "bilinear") -> to
     """Sample `source` [B, C, Hs, Ws] at the positions `flow` [B, 2, H, W] gives -> [B, C, H, W].
 
     Positions outside the source read zeros. `mode` is 'bilinear' for images and features, 'nearest' for
-    label maps."""
+    label maps. The positions are at least float32 whatever the source's dtype (in bf16 a coordinate near
+    448 px is only known to 2 px): a bf16/fp16 source is sampled in float32 and the result cast back."""
     if source.ndim != 4 or source.shape[0] != flow.shape[0]:
         raise ValueError(f"source must be [B, C, H, W] with the flow's batch, got {tuple(source.shape)}")
-    grid = flow_to_grid(flow.to(source.dtype), source.shape[2], source.shape[3])
-    return F.grid_sample(source, grid, mode=mode, padding_mode="zeros", align_corners=False)
+    dtype = torch.promote_types(source.dtype, torch.float32)
+    grid = flow_to_grid(flow.to(dtype), source.shape[2], source.shape[3])
+    if source.dtype == dtype:
+        return F.grid_sample(source, grid, mode=mode, padding_mode="zeros", align_corners=False)
+    with torch.autocast(source.device.type, enabled=False):
+        return F.grid_sample(source.to(dtype), grid, mode=mode, padding_mode="zeros",
+                             align_corners=False).to(source.dtype)
 
 
 def resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:

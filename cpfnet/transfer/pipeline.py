@@ -32,7 +32,7 @@ from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
 from cpfnet.ops.workspace import FrameBuffers, Workspace
 from cpfnet.overlap import ahead
-from cpfnet.precision import autocast, resolve_precision
+from cpfnet.precision import autocast, for_precision, resolve_precision
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.stages.fusion.network import photo_bound
 from cpfnet.timing import Timings
@@ -52,10 +52,19 @@ def auto_batch_size(size: int) -> int:
     return max(1, min(8, BATCH_PIXELS // (size * size)))
 
 
-def _compiled_stages(stages: TrainedStages) -> TrainedStages:
-    """The stages' networks through torch.compile, each eager where that cannot run (cpfnet.compiled)."""
-    return dataclasses.replace(stages, **{name: compiled(getattr(stages, name))
-                                          for name in ("parsing", "flow", "foreground", "fusion")})
+NETWORKS = ("parsing", "flow", "foreground", "fusion")
+
+
+def running_stages(stages: TrainedStages, precision: str, device: torch.device, compile_networks: bool
+                    ) -> TrainedStages:
+    """The stages' networks as the pipeline runs them: at `precision` (bf16 weights on a CPU:
+    `cpfnet.precision.for_precision`), then through torch.compile when asked (eager where that cannot run,
+    `cpfnet.compiled`)."""
+    def running(network):
+        network = for_precision(network, precision, device)
+        return compiled(network) if compile_networks else network
+
+    return dataclasses.replace(stages, **{name: running(getattr(stages, name)) for name in NETWORKS})
 
 
 class FramePipeline:
@@ -103,17 +112,17 @@ class TransferPipeline(FramePipeline):
         # flow points (default: on real footage they score better than the generated ones, README "What the
         # shipped weights do on real photos"), or the generator's, mixed by its blend weight m.
         self.generate_hidden = generate_hidden
-        self.plain_stages = stages  # personalisation tunes these, not their compiled wrappers
+        self.plain_stages = stages  # personalisation tunes these, not their compiled or bf16 forms
         self.compile_networks = compile_networks
-        self.stages = _compiled_stages(stages) if compile_networks else stages
         self.device = torch.device(device)
+        self.precision = resolve_precision(precision, self.device)
+        self.stages = running_stages(stages, self.precision, self.device, compile_networks)
         self.use_fusion = use_fusion
         self.size = size or stages.size
         self.batch_size = batch_size or auto_batch_size(self.size)
         # Pose maps are drawn in pixels: keep the Gaussians' size relative to the body what training saw.
         self.sigma = stages.pose_sigma * self.size / stages.size
         self.timings = Timings()  # seconds per part: parsing, flow, foreground, fusion, paste
-        self.precision = resolve_precision(precision, self.device)
         self.overlap = overlap
 
     @classmethod
@@ -128,7 +137,7 @@ class TransferPipeline(FramePipeline):
         tuned = copy.copy(self)
         tuned.generate_hidden = True
         tuned.plain_stages = personalize(self.plain_stages, target, steps, device=self.device, progress=progress).stages
-        tuned.stages = _compiled_stages(tuned.plain_stages) if self.compile_networks else tuned.plain_stages
+        tuned.stages = running_stages(tuned.plain_stages, self.precision, self.device, self.compile_networks)
         tuned.timings = Timings()
         return tuned
 

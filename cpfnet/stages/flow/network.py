@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from cpfnet.body.pose_maps import POSE_CHANNELS
+from cpfnet.nn.dtype import weights_dtype
 from cpfnet.nn.unet import UNetDecoder, UNetEncoder
 from cpfnet.ops.warp import identity_flow
 
@@ -70,17 +71,19 @@ class FlowRegressor(nn.Module):
         if self.geometric_prior != (prior is not None):
             raise ValueError("give the geometric prior exactly when the network was built with geometric_prior")
         b, _, h, w = pose_maps.shape
-        size = pose_maps.new_tensor([w, h]).view(1, 2, 1, 1)
-        base = identity_flow(b, h, w, device=pose_maps.device, dtype=pose_maps.dtype)
+        # Coordinates stay float32 when the network computes in bf16 (`weights_dtype`): a bf16 coordinate
+        # near 448 px is only known to 2 px. The trunk gets its inputs in its own dtype.
+        size = pose_maps.new_tensor([w, h], dtype=torch.float32).view(1, 2, 1, 1)
+        base = identity_flow(b, h, w, device=pose_maps.device)
         inputs = [appearance_pose, pose_maps]
         if prior is not None:
             if prior["flow"].shape != (b, 2, h, w) or prior["visibility"].shape != (b, VISIBILITY_CLASSES, h, w):
                 raise ValueError(f"prior flow and visibility must be [B, 2, H, W] and [B, 3, H, W] like the pose "
                                  f"maps, got {tuple(prior['flow'].shape)} and {tuple(prior['visibility'].shape)}")
-            base = prior["flow"].to(pose_maps.dtype)
-            inputs += [(base - identity_flow(b, h, w, device=base.device, dtype=base.dtype)) / size,
-                       prior["visibility"].to(pose_maps.dtype)]
-        x = self.decoder(self.encoder(torch.cat(inputs, dim=1)))
-        flow = base + self.flow_head(x) * size
-        logits = self.visibility_head(x)
+            base = prior["flow"].float()
+            inputs += [(base - identity_flow(b, h, w, device=base.device)) / size, prior["visibility"]]
+        dtype = weights_dtype(self)
+        x = self.decoder(self.encoder(torch.cat([i.to(dtype) for i in inputs], dim=1)))
+        flow = base + self.flow_head(x).float() * size
+        logits = self.visibility_head(x).float()
         return {"flow": flow, "visibility_logits": logits, "visibility": logits.softmax(dim=1)}

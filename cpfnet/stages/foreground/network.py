@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from cpfnet.body.parsing_labels import NUM_LABELS
 from cpfnet.nn.blocks import ConvBlock
+from cpfnet.nn.dtype import weights_dtype
 from cpfnet.nn.discriminator import MultiscalePatchDiscriminator
 from cpfnet.nn.unet import UNetDecoder, UNetEncoder
 from cpfnet.ops.batch import broadcast_batch
@@ -57,6 +58,7 @@ class FlowWarpBlock(nn.Module):
         warped = warp(feature, resize_flow(flow, h, w))
         if visibility.shape[-2:] != (h, w):
             visibility = F.interpolate(visibility, size=(h, w), mode="area")
+        visibility = visibility.to(warped.dtype)
         split = torch.cat([warped * visibility[:, 0:1], warped * visibility[:, 1:2]], dim=1)
         return warped + self.body(split)
 
@@ -104,7 +106,7 @@ class ForegroundGenerator(nn.Module):
         """I_a [B, 3, H, W] in [-1, 1] -> appearance features, one per level [B, channels[k], H/2**k, W/2**k]."""
         if appearance.ndim != 4 or appearance.shape[1] != 3:
             raise ValueError(f"appearance must be [B, 3, H, W], got {tuple(appearance.shape)}")
-        return self.appearance_encoder(appearance)
+        return self.appearance_encoder(appearance.to(weights_dtype(self)))
 
     def forward(self, parsing: torch.Tensor, flow: torch.Tensor | None = None,
                 visibility: torch.Tensor | None = None, appearance: torch.Tensor | None = None,
@@ -116,6 +118,9 @@ class ForegroundGenerator(nn.Module):
         if (appearance is None) == (appearance_features is None):
             raise ValueError("give exactly one of appearance and appearance_features")
         batch = parsing.shape[0]
+        # The network computes in its weights' dtype (bf16: `cpfnet.precision`); the flow stays float32.
+        dtype = weights_dtype(self)
+        parsing = parsing.to(dtype)
         if appearance_features is None:
             appearance_features = self.encode_appearance(appearance)
         if self.use_flow:
@@ -124,15 +129,16 @@ class ForegroundGenerator(nn.Module):
             if flow.shape != (batch, 2, *parsing.shape[2:]) or visibility.shape != (batch, 3, *parsing.shape[2:]):
                 raise ValueError(f"flow must be [B, 2, H, W] and visibility [B, 3, H, W] like the parsing "
                                  f"{tuple(parsing.shape)}, got {tuple(flow.shape)} and {tuple(visibility.shape)}")
-            appearance_features = [block(a, flow, visibility)
+            appearance_features = [block(a.to(dtype), flow, visibility.to(dtype))
                                    for block, a in zip(self.warp_blocks, appearance_features)]
         else:
-            appearance_features = [broadcast_batch(a, batch, "appearance feature") for a in appearance_features]
+            appearance_features = [broadcast_batch(a.to(dtype), batch, "appearance feature")
+                                   for a in appearance_features]
         skips = [torch.cat([p, a], dim=1) for p, a in zip(self.parsing_encoder(parsing), appearance_features)]
         x = self.decoder(skips)
-        out = {"foreground": torch.tanh(self.head(x))}
+        out = {"foreground": torch.tanh(self.head(x).float())}
         if self.blend_head is not None:
-            out["blend"] = torch.sigmoid(self.blend_head(x))
+            out["blend"] = torch.sigmoid(self.blend_head(x).float())
         return out
 
 

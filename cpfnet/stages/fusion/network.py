@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cpfnet.nn.dtype import weights_dtype
 from cpfnet.nn.resnet import ResnetGenerator
 
 
@@ -87,7 +88,7 @@ class FusionNet(nn.Module):
                 raise ValueError(f"mask_prior needs the person mask [B, 1, H, W] for foreground "
                                  f"{tuple(foreground.shape)}, got {None if person is None else tuple(person.shape)}")
             inputs.append(person * 2 - 1)
-        logit = self.generator(torch.cat(inputs, dim=1))
+        logit = self.generator(torch.cat(inputs, dim=1).to(weights_dtype(self))).float()
         if self.mask_prior:
             logit = logit + torch.logit(person.clamp(_PRIOR_EPS, 1 - _PRIOR_EPS))
         mask = torch.sigmoid(logit)

@@ -14,6 +14,7 @@ from torch import nn
 
 from cpfnet.body.parsing_labels import NUM_LABELS
 from cpfnet.body.pose_maps import POSE_CHANNELS
+from cpfnet.nn.dtype import weights_dtype
 from cpfnet.nn.resnet import ResnetGenerator
 
 
@@ -47,5 +48,5 @@ class ParsingGenerator(nn.Module):
         if appearance_parsing.shape[1] != self.num_labels or pose_maps.shape[1] != self.pose_channels:
             raise ValueError(f"expected [B, {self.num_labels}, H, W] parsing and [B, {self.pose_channels}, H, W] "
                              f"pose maps, got {tuple(appearance_parsing.shape)} and {tuple(pose_maps.shape)}")
-        logits = self.generator(torch.cat([appearance_parsing, pose_maps], dim=1))
+        logits = self.generator(torch.cat([appearance_parsing, pose_maps], dim=1).to(weights_dtype(self))).float()
         return {"logits": logits, "probs": logits.softmax(dim=1)}

@@ -28,6 +28,7 @@ import torch
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.compiled import compiled
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
+from cpfnet.denormals import flush_denormals
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
 from cpfnet.ops.workspace import FrameBuffers, Workspace
@@ -112,6 +113,7 @@ class TransferPipeline(FramePipeline):
         # flow points (default: on real footage they score better than the generated ones, README "What the
         # shipped weights do on real photos"), or the generator's, mixed by its blend weight m.
         self.generate_hidden = generate_hidden
+        flush_denormals()  # before the networks' threads start: subnormals made them 2-3x slower
         self.plain_stages = stages  # personalisation tunes these, not their compiled or bf16 forms
         self.compile_networks = compile_networks
         self.device = torch.device(device)

@@ -17,7 +17,7 @@ One run measures:
   pixel path's `cpfnet.transfer.pixel_path.paste_photo`.
 It prints Markdown tables, First Order Motion Model's reference figures (issue 11) and the targets.
 
-F is 40 frames at crops up to 128, 8 at 256, 2 at 448 and 1 for `paper` (its networks take seconds per
+F is 40 frames at crops up to 128, 8 at 256 and 448 and 1 for `paper` (its networks take seconds per
 frame), the batch `cpfnet transfer`'s own (`auto_batch_size`: 4 x 128^2 crop pixels' worth), at most F.
 The source clip is the real sample (default ../shared/real/dance.mp4) played forwards and backwards to
 length; the target photo is the real sample photo (../shared/real/person.jpg) scaled and cut to 720 x 1280.
@@ -307,7 +307,9 @@ def _frames(config: str, size: int, quick: bool) -> int:
         return 1
     if quick:
         return 8
-    return 40 if size <= 128 else 8 if size <= 256 else 2
+    # At least 8: x264's look-ahead and MediaPipe's buffers fill over the first frames, so 10 F against F with F
+    # of 2 measured that filling (x264 alone: 97 MB at 2 frames, 148 at 20), not growth with the video's length.
+    return 40 if size <= 128 else 8
 
 
 def _cell(value: float | None, digits: int = 1) -> str:

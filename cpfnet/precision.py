@@ -5,8 +5,9 @@
           their inputs cast to bf16 on entry, coordinates, sampling (grid_sample) and outputs float32
           (`cpfnet.nn.dtype`); on a CUDA GPU with bf16, autocast
     fp16  float16 autocast, on a CUDA GPU only
-    auto  bf16 or fp16 on a CUDA GPU; on a CPU fp32 (bf16's cost in PSNR against fp32 is measured by
-          benchmarks/speed_side_by_side.py: pass bf16 where it is worth it)
+    auto  bf16 or fp16 on a CUDA GPU; bf16 on a CPU with bf16 instructions, fp32 on one without (the shipped
+          weights' frames in bf16 are 44-54 dB from fp32's, 1.3-1.5x faster end to end on an AMX CPU:
+          benchmarks/speed_side_by_side.py)
 
 `for_precision(network, precision, device)` is the network to run, `autocast(precision, device)` the context to
 run it in; outputs are float32. Why not autocast on a CPU too: it casts every convolution's input and weights
@@ -48,7 +49,7 @@ def resolve_precision(name: str, device: torch.device | str) -> str:
     cuda = device.type == "cuda"
     if name == "auto":
         if not cuda:
-            return "fp32"
+            return "bf16" if cpu_has_bf16() else "fp32"
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if name == "fp16" and not cuda:
         raise UserError("--precision fp16 runs on a CUDA GPU only; on a CPU use bf16 or fp32")

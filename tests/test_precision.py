@@ -19,7 +19,7 @@ from test_transfer import _random_case, _random_stages
 
 def test_precision_names_resolve_on_the_cpu():
     assert resolve_precision("fp32", "cpu") == "fp32"
-    assert resolve_precision("auto", "cpu") == "fp32"  # bf16's cost is visible enough to be asked for
+    assert resolve_precision("auto", "cpu") == ("bf16" if cpu_has_bf16() else "fp32")
     with pytest.raises(UserError, match="fp16 runs on a CUDA GPU only"):
         resolve_precision("fp16", "cpu")
     with pytest.raises(UserError, match="use one of fp32, bf16, fp16, auto"):

@@ -14,9 +14,29 @@ OpenMP team that torch started earlier from the same thread keeps its old settin
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import torch
+
+_state = threading.local()
 
 
 def flush_denormals() -> bool:
     """Flush subnormals to zero in this thread (and those it starts); False where the CPU cannot."""
-    return torch.set_flush_denormal(True)
+    _state.flushing = torch.set_flush_denormal(True)
+    return _state.flushing
+
+
+@contextlib.contextmanager
+def kept_subnormals():
+    """Subnormals as IEEE has them inside the block, the thread's setting restored after it. For libraries
+    that start their own threads: MediaPipe's TFLite graphs fail to open (AllocateTensors) under flushing."""
+    flushing = getattr(_state, "flushing", False)
+    if flushing:
+        torch.set_flush_denormal(False)
+    try:
+        yield
+    finally:
+        if flushing:
+            torch.set_flush_denormal(True)

@@ -8,8 +8,8 @@ Flushing changes nothing above 1.2e-38.
 
 The setting (x86's MXCSR) belongs to a thread, and a thread starts with its creator's, OpenMP's worker
 threads included: `flush_denormals()` holds for the calling thread and the threads it starts afterwards, so
-call it before the first torch work (`TransferPipeline` and training's `distributed.setup` call it; an
-OpenMP team that torch started earlier from the same thread keeps its old setting).
+call it before the first torch work of a thread. `TransferPipeline` runs its stages 1-2b inside `flushed()`
+in the networks' worker thread, whose OpenMP team starts there; the caller's thread is left as it was.
 """
 
 from __future__ import annotations
@@ -26,6 +26,20 @@ def flush_denormals() -> bool:
     """Flush subnormals to zero in this thread (and those it starts); False where the CPU cannot."""
     _state.flushing = torch.set_flush_denormal(True)
     return _state.flushing
+
+
+@contextlib.contextmanager
+def flushed():
+    """Subnormals flushed to zero in this thread (and the threads it starts) inside the block, as before after
+    it: left on, numpy's `finfo` warns and hypothesis refuses to run in the caller's thread."""
+    before = getattr(_state, "flushing", False)
+    flush_denormals()
+    try:
+        yield
+    finally:
+        if not before:
+            _state.flushing = False
+            torch.set_flush_denormal(False)
 
 
 @contextlib.contextmanager

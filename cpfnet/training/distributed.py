@@ -16,7 +16,6 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from cpfnet.denormals import flush_denormals
 from cpfnet.device import resolve_device
 from cpfnet.errors import UserError
 
@@ -45,8 +44,7 @@ class Context:
 
 def setup(device_name: str = "cpu") -> Context:
     """Join the process group when torchrun started us (WORLD_SIZE > 1), and pick this process's device.
-    Subnormals are flushed to zero from here on (`cpfnet.denormals`)."""
-    flush_denormals()
+"""
     device = resolve_device(device_name)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:

@@ -8,7 +8,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cpfnet.denormals import flush_denormals
 from cpfnet.errors import UserError
 from cpfnet.stages.weights import foreground_uses_flow, has_stage, load_stage
 
@@ -41,7 +40,6 @@ def load_trained_stages(runs: str | Path | None = None, device: str | torch.devi
 
     Every stage must come from the same data configuration (crop size, pose-map sigma): stages trained
     with different configs would see inputs unlike their training data, so that is an error."""
-    flush_denormals()  # before torch starts this thread's OpenMP team (cpfnet.denormals)
     runs = Path(runs) if runs is not None else DEFAULT_RUNS
     if not runs.is_dir():
         raise UserError(f"{runs}: no such checkpoints folder (a RUNS folder written by `cpfnet train`)")

@@ -28,7 +28,7 @@ import torch
 from cpfnet.body.pose_maps import render_pose_maps
 from cpfnet.compiled import compiled
 from cpfnet.dataset.readers import image_to_tensor, tensor_to_image
-from cpfnet.denormals import flush_denormals
+from cpfnet.denormals import flushed
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
 from cpfnet.ops.workspace import FrameBuffers, Workspace
@@ -113,7 +113,6 @@ class TransferPipeline(FramePipeline):
         # flow points (default: on real footage they score better than the generated ones, README "What the
         # shipped weights do on real photos"), or the generator's, mixed by its blend weight m.
         self.generate_hidden = generate_hidden
-        flush_denormals()  # before the networks' threads start: subnormals made them 2-3x slower
         self.plain_stages = stages  # personalisation tunes these, not their compiled or bf16 forms
         self.compile_networks = compile_networks
         self.device = torch.device(device)
@@ -168,7 +167,8 @@ class TransferPipeline(FramePipeline):
         """Stages 1-2b on each batch of frames: (first frame's index, run_stages' outputs in float32, the
         foreground the later stages see)."""
         for first in range(0, len(crop_poses), self.batch_size):
-            with torch.inference_mode():  # inference mode is per thread, and this may run in a worker
+            # Per thread too: subnormals made the networks 2-3x slower (cpfnet.denormals).
+            with torch.inference_mode(), flushed():  # inference mode is per thread, and this may run in a worker
                 keypoints = self._keypoints(crop_poses[first:first + self.batch_size])
                 with autocast(self.precision, self.device):
                     made = run_stages(self.stages.parsing, self.stages.flow, self.stages.foreground, appearance,

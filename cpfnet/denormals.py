@@ -7,9 +7,10 @@ at 256 px took 206 instead of 71 ms and the flow network 213 instead of 98 ms (R
 Flushing changes nothing above 1.2e-38.
 
 The setting (x86's MXCSR) belongs to a thread, and a thread starts with its creator's, OpenMP's worker
-threads included: `flush_denormals()` holds for the calling thread and the threads it starts afterwards, so
-call it before the first torch work of a thread. `TransferPipeline` runs its stages 1-2b inside `flushed()`
-in the networks' worker thread, whose OpenMP team starts there; the caller's thread is left as it was.
+threads included. `TransferPipeline` runs its stages 1-2b inside `flushed()` in the networks' worker thread,
+whose OpenMP team starts there. The caller's thread is left as it was: set for the whole process, numpy's
+`finfo` warned on stderr, hypothesis refused to run and MediaPipe's TFLite graphs, whose threads inherit the
+setting, failed to open (AllocateTensors).
 """
 
 from __future__ import annotations
@@ -22,35 +23,15 @@ import torch
 _state = threading.local()
 
 
-def flush_denormals() -> bool:
-    """Flush subnormals to zero in this thread (and those it starts); False where the CPU cannot."""
-    _state.flushing = torch.set_flush_denormal(True)
-    return _state.flushing
-
-
 @contextlib.contextmanager
 def flushed():
-    """Subnormals flushed to zero in this thread (and the threads it starts) inside the block, as before after
-    it: left on, numpy's `finfo` warns and hypothesis refuses to run in the caller's thread."""
+    """Subnormals flushed to zero in this thread (and the threads it starts) inside the block, as before
+    after it. Where the CPU cannot flush, a no-op."""
     before = getattr(_state, "flushing", False)
-    flush_denormals()
+    _state.flushing = torch.set_flush_denormal(True)
     try:
         yield
     finally:
         if not before:
             _state.flushing = False
             torch.set_flush_denormal(False)
-
-
-@contextlib.contextmanager
-def kept_subnormals():
-    """Subnormals as IEEE has them inside the block, the thread's setting restored after it. For libraries
-    that start their own threads: MediaPipe's TFLite graphs fail to open (AllocateTensors) under flushing."""
-    flushing = getattr(_state, "flushing", False)
-    if flushing:
-        torch.set_flush_denormal(False)
-    try:
-        yield
-    finally:
-        if flushing:
-            torch.set_flush_denormal(True)

@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="frames per batch in stages 1 and 2 (default: 4 x 128^2 crop pixels' worth, 1-8 frames)")
     parser.add_argument("--precision", default="fp32", metavar="P",
                         help="what the networks compute in: fp32 (default), bf16 (CPUs with AVX-512 BF16 or AMX, "
-                             "GPUs), fp16 (GPUs), auto (bf16/fp16 on a GPU, bf16 on a CPU that has it, else fp32); README \"Performance\"")
+                             "GPUs), fp16 (GPUs), auto (bf16/fp16 on a GPU, bf16 on a CPU that has it, else fp32); "
+                             "README \"Performance\"")
     parser.add_argument("--compile", action="store_true",
                         help="run the networks through torch.compile (needs a C++ compiler on a CPU; falls back to "
                              "uncompiled with a warning): minutes of compiling first, pays for long videos")

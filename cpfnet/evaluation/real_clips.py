@@ -16,7 +16,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cpfnet.denormals import kept_subnormals
 from cpfnet.errors import UserError
 from cpfnet.io.video import iter_frames, probe
 from cpfnet.prepare.pose_cleanup import fill_gaps, smooth_poses
@@ -54,7 +53,7 @@ def _scaled(frame: np.ndarray, max_side: int) -> np.ndarray:
 def selfie_boxes(frames: np.ndarray, growth: float = BOX_GROWTH) -> np.ndarray:
     """Per-frame person boxes [T, 4] int from MediaPipe selfie segmentation, grown by `growth` each way and
     clipped to the frame; a frame where nobody is segmented gets the whole frame."""
-    with _quiet_native_stderr(), kept_subnormals():  # its graph fails to open under flushing (cpfnet.denormals)
+    with _quiet_native_stderr():
         from mediapipe.python.solutions import selfie_segmentation
 
         # model_selection 0: the general model (256 x 256 input), which covers the whole body.

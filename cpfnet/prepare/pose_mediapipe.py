@@ -24,7 +24,6 @@ from typing import Iterable
 import numpy as np
 
 from cpfnet.body.keypoints import NUM_KEYPOINTS
-from cpfnet.denormals import kept_subnormals
 from cpfnet.prepare.segmentation import mask_box, person_mask
 
 # COCO-18 index -> MediaPipe landmark index (the neck, COCO 1, is the middle of 11 and 12).
@@ -83,8 +82,7 @@ class MediaPipePose:
     costs about a fifth of the graph's time and its full-size buffers)."""
 
     def __init__(self, static: bool, smooth_landmarks: bool = False, segmentation: bool = True):
-        self.segmentation = segmentation
-        with _quiet_native_stderr(), kept_subnormals():  # its graph threads inherit this thread's setting
+        with _quiet_native_stderr():
             from mediapipe.python.solutions import pose as mp_pose
 
             # Our own Savitzky-Golay smoothing is zero-phase; MediaPipe's filter lags, so it is off.
@@ -119,7 +117,7 @@ class MediaPipePose:
         """Forget the person tracked so far (start of a new video)."""
         # Restarting the graph reopens its models, which print notices from the graph's own threads: run
         # one blank frame, so they are done before stderr is back.
-        with _quiet_native_stderr(), kept_subnormals():
+        with _quiet_native_stderr():
             self._graph.reset()
             self._graph.process(np.zeros((64, 64, 3), np.uint8))
         self._quiet = True

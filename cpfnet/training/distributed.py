@@ -43,8 +43,7 @@ class Context:
 
 
 def setup(device_name: str = "cpu") -> Context:
-    """Join the process group when torchrun started us (WORLD_SIZE > 1), and pick this process's device.
-"""
+    """Join the process group when torchrun started us (WORLD_SIZE > 1), and pick this process's device."""
     device = resolve_device(device_name)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:

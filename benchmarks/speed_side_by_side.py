@@ -97,8 +97,8 @@ def paste_cost(repeat: int) -> dict[str, dict[int, float]]:
     frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     buffers = FrameBuffers(frame)  # the frame each paste writes into: a kept buffer, as `transfer_video` has
     rgba = photo_rgba(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), rng.random((height, width)) > 0.5)
-    side = 0.8 * height
-    box = ((width - side) / 2 + 0.3, 0.1 * height + 0.7, (width + side) / 2 + 0.3, 0.1 * height + side + 0.7)
+    side = round(0.8 * height)  # boxes on whole pixels, as TransferPipeline's (`follow_boxes(whole_pixels=True)`)
+    box = ((width - side) // 2, height // 10, (width + side) // 2, height // 10 + side)
     out: dict[str, dict[int, float]] = {"paste_back": {}, "pixel path": {}}
     for size in (128, 256, 448):
         crop = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)

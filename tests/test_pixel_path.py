@@ -3,12 +3,13 @@ box-only composite, and the geometric-warp pipeline on a photo."""
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from cpfnet.ops.warp import identity_flow
 from cpfnet.ops.workspace import Workspace
-from cpfnet.transfer.pixel_path import (body_region, box_region, composite, crop_flow_to_photo, mask_region,
-                                        paste_photo, photo_rgba, photo_source, sample_crop, warp_photo)
+from cpfnet.transfer.pixel_path import (upsample_to_region, body_region, box_region, composite, crop_flow_to_photo,
+                                        mask_region, paste_photo, photo_rgba, photo_source, sample_crop, warp_photo)
 from tests.test_limb_flow import standing_pose
 
 
@@ -58,14 +59,17 @@ def test_identity_flow_warps_the_photo_back_to_itself_and_composite_touches_only
     assert (out[outside] == 7).all() and (out[~mask] == 7).all()
 
 
-def _paste_case(seed: int):
+FRACTIONAL_BOX, WHOLE_BOX = (30.5, -10.25, 95.5, 60.0), (30.0, -10.0, 95.0, 60.0)
+
+
+def _paste_case(seed: int, box=FRACTIONAL_BOX):
     """A 90 x 120 photo, a crop box partly outside it, a random smooth crop flow and a blob-shaped eq. 5 mask."""
     rng = np.random.default_rng(seed)
     # A photo with edges as sharp as a real one's (not pixel noise, which no 1/32 px sampling reproduces).
     photo = cv2.GaussianBlur(rng.integers(0, 256, (90, 120, 3), dtype=np.uint8), (0, 0), 1.0)
     mask = cv2.GaussianBlur((rng.random((90, 120)) > 0.3).astype(np.float32), (0, 0), 1.0)
     background = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
-    s, box, appearance_box = 16, (30.5, -10.25, 95.5, 60.0), (20.0, 10.0, 84.0, 74.0)
+    s, appearance_box = 16, (20.0, 10.0, 84.0, 74.0)
     flow = identity_flow(1, s, s) + torch.from_numpy(rng.normal(0, 1.5, (1, 2, 1, 1))).float()
     flow = flow + torch.nn.functional.interpolate(torch.from_numpy(rng.normal(0, 2, (1, 2, 4, 4))).float(), size=s,
                                                   mode="bilinear")
@@ -75,9 +79,10 @@ def _paste_case(seed: int):
     return photo, mask, background, flow, box, appearance_box, bound
 
 
-def test_paste_photo_is_the_full_box_float_composite_within_a_few_grey_levels_and_touches_only_its_region():
+@pytest.mark.parametrize("box", [FRACTIONAL_BOX, WHOLE_BOX], ids=["warpAffine", "resize"])
+def test_paste_photo_is_the_full_box_float_composite_within_a_few_grey_levels_and_touches_only_its_region(box):
     for seed in range(4):
-        photo, mask, background, flow, box, appearance_box, bound = _paste_case(seed)
+        photo, mask, background, flow, box, appearance_box, bound = _paste_case(seed, box)
         source = photo_source(photo, mask)
         region = box_region(box, 120, 90)
         warped = warp_photo(source, crop_flow_to_photo(flow, box, appearance_box, region))
@@ -94,6 +99,25 @@ def test_paste_photo_is_the_full_box_float_composite_within_a_few_grey_levels_an
         outside = np.ones((90, 120), bool)
         outside[y0:y1, x0:x1] = False
         assert (out[outside] == background[outside]).all()
+
+
+@pytest.mark.parametrize("box", [(3.0, -7.0, 50.0, 41.0), (-2.0, 4.0, 19.0, 25.0), (3.25, -7.5, 50.0, 41.75)])
+def test_upsampling_a_crop_map_to_the_region_is_sample_crop(box):
+    """cv2.resize on a whole-pixel box (and warpAffine on any other) give sample_crop's bilinear lookup."""
+    rng = np.random.default_rng(0)
+    crop = rng.random((16, 16)).astype(np.float32)
+    x0, y0, x1, y1 = box_region(box, 40, 30)
+    region = (x0 + 2, y0 + 1, x1 - 3, y1)  # a part of the box's pixels, as mask_region gives
+    expected = sample_crop(torch.from_numpy(crop)[None, None], box, region)[0, 0].numpy()
+    whole = all(float(v).is_integer() for v in box)
+    got = upsample_to_region(crop, box, region, Workspace(), "map")
+    assert got.shape == expected.shape
+    # resize is exact; warpAffine's weights are in 1/32 steps.
+    np.testing.assert_allclose(got, expected, atol=1e-5 if whole else 1 / 32, rtol=0)
+    levels = np.round(crop * 255).astype(np.uint8)  # the bound's map: rounded to a level after each pass
+    got = upsample_to_region(levels, box, region, Workspace(), "map")
+    reference = sample_crop(torch.from_numpy(levels.astype(np.float32))[None, None], box, region)[0, 0].numpy()
+    assert got.dtype == np.uint8 and np.abs(got - reference).max() <= (1.5 if whole else 8)
 
 
 def test_a_workspace_kept_over_frames_of_other_sizes_gives_the_same_frames_and_keeps_its_buffers():

@@ -71,7 +71,7 @@ def _random_case(frames: int = 5):
 def _by_hand(stages: TrainedStages, target: Target, poses: np.ndarray, shift: np.ndarray, size: int,
              use_fusion: bool = True) -> list[dict]:
     """What the pipeline should make, from the stage networks and the documented inputs: crop boxes = the
-    target's box moved by the neck's travel; poses in crop pixels; pose maps with the stages' sigma scaled to
+    target's box moved by the neck's travel, on whole pixels (its corner rounded); poses in crop pixels; pose maps with the stages' sigma scaled to
     `size`; eq. 5 pasted into the photo's background. The first previous frame is the plain overlay, later
     ones the last output shifted with the box, the background where the old box does not reach."""
     sigma = stages.pose_sigma * size / stages.size
@@ -81,7 +81,8 @@ def _by_hand(stages: TrainedStages, target: Target, poses: np.ndarray, shift: np
     side = target.box[2] - target.box[0]
     out, previous = [], None
     for t, pose in enumerate(poses):
-        box = np.array(target.box) + np.tile(shift[t], 2)
+        corner = np.round(np.array(target.box[:2]) + shift[t])
+        box = np.concatenate([corner, corner + side])
         kp = pose.copy()
         kp[:, :2] = (pose[:, :2] - box[:2]) * size / side
         maps = render_pose_maps(torch.from_numpy(kp)[None], size, size, sigma)

@@ -74,20 +74,28 @@ def box_crop_to_photo(inner, boxes, size: int) -> np.ndarray:
     return corners.reshape(inner.shape)
 
 
-def follow_boxes(poses: np.ndarray, box, anchor_frame: int = 0, min_confidence: float = 0.1) -> np.ndarray:
+def follow_boxes(poses: np.ndarray, box, anchor_frame: int = 0, min_confidence: float = 0.1,
+                 whole_pixels: bool = False) -> np.ndarray:
     """Per-frame crop boxes [T, 4] for poses [T, 18, 3] in photo pixels: `box` moved with the neck, so that at
     `anchor_frame` it is `box` itself. The size stays the box's, so the person keeps the scale of the
     appearance image I_a. Frames where the neck is lost (confidence < min_confidence) take the neck
-    interpolated from the frames around them (the nearest at the ends); without any neck the box stays."""
+    interpolated from the frames around them (the nearest at the ends); without any neck the box stays.
+    `whole_pixels`: every corner on a whole pixel (the top-left rounded, the size the box's rounded: at most
+    half a pixel of scale), where the pixel path's paste upsamples with cv2.resize (`paste_photo`)."""
     box = np.asarray(box, np.float64)
     neck = poses[:, NECK, :2].astype(np.float64)
     seen = poses[:, NECK, 2] >= min_confidence
     if not seen.any():
-        return np.tile(box, (len(poses), 1))
-    t = np.arange(len(poses))
-    neck = np.stack([np.interp(t, t[seen], neck[seen, k]) for k in range(2)], axis=1)  # fill gaps
-    shift = neck - neck[min(anchor_frame, len(poses) - 1)]
-    return box[None] + np.concatenate([shift, shift], axis=1)
+        shift = np.zeros((len(poses), 2))
+    else:
+        t = np.arange(len(poses))
+        neck = np.stack([np.interp(t, t[seen], neck[seen, k]) for k in range(2)], axis=1)  # fill gaps
+        shift = neck - neck[min(anchor_frame, len(poses) - 1)]
+    corner = box[:2] + shift
+    size = box[2:] - box[:2]
+    if whole_pixels:
+        corner, size = np.round(corner), np.round(size)
+    return np.concatenate([corner, corner + size], axis=1)
 
 
 def _crop_matrix(box, size: int) -> np.ndarray:

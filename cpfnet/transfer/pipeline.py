@@ -223,7 +223,7 @@ class TransferPipeline(FramePipeline):
         `frame_buffers` > 0: the frames cycle through that many buffers (`FrameBuffers`), each overwritten that
         many frames later, for consumers done with a frame by then (an encoder); 0: a new array per frame."""
         stages, timings = self.stages, self.timings
-        boxes = follow_boxes(poses, target.box, anchor_frame)
+        boxes = follow_boxes(poses, target.box, anchor_frame, whole_pixels=True)  # the paste upsamples faster
         crop_poses = photo_to_crop(poses, boxes, self.size)
         appearance, appearance_image = self._appearance(target)
         pixels = self.pixel_path and target.photo is not None

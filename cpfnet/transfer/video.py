@@ -66,6 +66,9 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
     timings = Timings()
     with timings("target"):  # once per photo: its pose, mask, parsing, crop and background
         person = prepare_target(target, pipeline.size, max_side)
+    # The photo's static graph is not needed again: closed, the pose pass's video graph does not stack on it.
+    prepare.release_estimators()
+    trim()
     if personalize_steps:
         pipeline = pipeline.personalized(person, personalize_steps, progress)
     config = prepare.PrepareConfig(**({} if min_person_fraction is None else

@@ -123,6 +123,17 @@ def test_follow_boxes_move_with_the_neck():
     np.testing.assert_allclose(follow_boxes(poses, (0, 0, 40, 40), anchor_frame=1)[0], [-5, -2, 35, 38])
 
 
+def test_whole_pixel_boxes_are_the_boxes_rounded_with_one_size():
+    rng = np.random.default_rng(0)
+    poses = np.ones((20, 18, 3), np.float32)
+    poses[:, 1, :2] = rng.uniform(0, 50, (20, 2))
+    box = (3.3, 4.6, 40.9, 60.2)
+    exact, whole = follow_boxes(poses, box), follow_boxes(poses, box, whole_pixels=True)
+    assert (whole == np.round(whole)).all()
+    np.testing.assert_allclose(whole[:, 2:] - whole[:, :2], np.tile([38.0, 56.0], (20, 1)))  # the size rounded
+    assert np.abs(whole[:, :2] - exact[:, :2]).max() <= 0.5
+
+
 def test_paste_back_blends_only_where_the_mask_reaches_as_the_full_frame_blend_would():
     """The box-only paste equals eq. 5 computed on the whole frame in float32 (to OpenCV's rounding), and
     leaves every pixel the mask cannot reach exactly as it was."""

@@ -231,11 +231,15 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
 
 
 def _as_the_pipeline_runs(function, *args):
-    """`function(*args)` in a new thread with subnormals flushed, as `TransferPipeline` runs its networks (in
-    this thread torch's OpenMP team already exists without flushing; a new thread's starts with it)."""
+    """`function(*args)` in a new thread with subnormals flushed and this thread's OpenMP team freed, as
+    `TransferPipeline` runs its networks (this thread's team exists without flushing; a new thread's starts
+    with it; two teams on 2 cores slow each other: cpfnet.openmp)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from cpfnet.denormals import flushed
+    from cpfnet.openmp import release_threads
+
+    release_threads()
 
     def run():
         with flushed():

@@ -1,6 +1,7 @@
 """The overlapped transfer (issue 11): `cpfnet.overlap.ahead` on its own, and the overlapped
 `cpfnet transfer` path against the sequential one on a short real video, byte for byte."""
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -140,3 +141,39 @@ def test_frames_made_in_two_kept_buffers_are_the_new_arrays_frames(tmp_path):
         for a, b in zip(fresh, kept):
             np.testing.assert_array_equal(a, b)
         assert any(np.any(a != fresh[0]) for a in fresh[1:])  # the person moves: a real comparison
+
+
+@pytest.mark.skipif(not DANCE.is_file() or not PERSON.is_file(), reason="no ../shared/real samples")
+def test_without_fusion_the_caller_runs_no_torch_kernel_and_gets_the_sequential_frames(tmp_path):
+    """Without a fusion stage the overlapped pipeline leaves all torch work to its worker (eq. 5's mask, the
+    pixel path's bound, the crops as images), so the caller's OpenMP team, freed, is not made again
+    (cpfnet.openmp: two teams slow each other); the frames are the sequential run's, with and without the
+    pixel path."""
+    from cpfnet import prepare
+    from cpfnet.openmp import _pause, release_threads
+    from cpfnet.transfer.retarget import retarget_poses
+    from cpfnet.transfer.target import prepare_target
+
+    person = prepare_target(PERSON, 32)
+    poses, _, _ = prepare.pose_sequence(_cut_source(tmp_path), progress=False)
+    moved = retarget_poses(poses, person.pose_in_photo)
+    threads, stages = torch.get_num_threads(), _random_stages()
+    torch.set_num_threads(2)  # a team with a worker thread, to see
+    try:
+        for pixel_path in (True, False):
+            sequential = list(TransferPipeline(stages, batch_size=5, use_fusion=False, pixel_path=pixel_path,
+                                               overlap=False).frames(moved, person))
+            overlapped, remade = [], []
+            for frame in TransferPipeline(stages, batch_size=5, use_fusion=False,
+                                          pixel_path=pixel_path).frames(moved, person):
+                overlapped.append(frame)
+                before = len(os.listdir("/proc/self/task"))
+                release_threads()  # frees a team only if this thread made one again
+                remade.append(before - len(os.listdir("/proc/self/task")))
+            assert len(overlapped) == len(sequential) == 12
+            for a, b in zip(sequential, overlapped):
+                np.testing.assert_array_equal(a, b)
+            if _pause() is not None:
+                assert remade == [0] * 12, remade
+    finally:
+        torch.set_num_threads(threads)

@@ -32,6 +32,7 @@ from cpfnet.denormals import flushed
 from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
 from cpfnet.ops.workspace import FrameBuffers, Workspace
+from cpfnet.openmp import release_threads
 from cpfnet.overlap import ahead
 from cpfnet.precision import autocast, for_precision, resolve_precision
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
@@ -163,9 +164,12 @@ class TransferPipeline(FramePipeline):
         return Appearance(parsing=one_hot_parsing(parsing), pose_maps=self._pose_maps(pose), pose=pose,
                           features=features), image
 
-    def _batches(self, crop_poses: np.ndarray, appearance: Appearance, appearance_image: torch.Tensor) -> Iterator:
+    def _batches(self, crop_poses: np.ndarray, appearance: Appearance, appearance_image: torch.Tensor,
+                 pixels: bool) -> Iterator:
         """Stages 1-2b on each batch of frames: (first frame's index, run_stages' outputs in float32, the
-        foreground the later stages see)."""
+        foreground the later stages see). Without fusion the outputs also hold eq. 5's mask [B, 1, S, S]
+        ("mask"), its bound for the pixel path ("bound") and, without the pixel path (`pixels` False), the
+        foregrounds as uint8 images ("crops")."""
         for first in range(0, len(crop_poses), self.batch_size):
             # Per thread too: subnormals made the networks 2-3x slower (cpfnet.denormals).
             with torch.inference_mode(), flushed():  # inference mode is per thread, and this may run in a worker
@@ -175,6 +179,10 @@ class TransferPipeline(FramePipeline):
                                       self._pose_maps(keypoints), poses=keypoints, timings=self.timings)
                 made = {k: v.float() if isinstance(v, torch.Tensor) else v for k, v in made.items()}
                 foreground = crop_foreground(made, appearance_image)
+                if not self.use_fusion:  # the caller then pastes without torch: `outputs`
+                    made["mask"] = person_mask(made["parsing"])  # the ablation "w/o fusion"
+                    made["bound"] = photo_bound(made["mask"])
+                    made["crops"] = None if pixels else [tensor_to_image(crop) for crop in foreground]
             yield first, made, foreground
 
     def _paste_pixels(self, target: Target, source, box, made: dict, k: int,
@@ -190,7 +198,7 @@ class TransferPipeline(FramePipeline):
         warped photo mask where the photo shows the part, the fusion mask (eq. 5) where it hides it."""
         # Eq. 5's mask (the fusion stage's, or stage 1's person mask without one), a little dilated at crop
         # resolution, bounds where the warped photo may show.
-        bound = photo_bound(mask)
+        bound = photo_bound(mask) if self.use_fusion else made["bound"][k:k + 1]
         flow = made["flow"][k:k + 1]
         if not self.generate_hidden:
             return paste_photo(target.background, source, flow, box, target.box, bound, out=out, work=work)
@@ -233,29 +241,35 @@ class TransferPipeline(FramePipeline):
         work = Workspace()  # the paste's buffers, reused from frame to frame (this generator's thread only)
         buffers = FrameBuffers(target.background, frame_buffers) if frame_buffers else None
         shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
-        batches = self._batches(crop_poses, appearance, appearance_image)
-        for first, made, crop_fgs in ahead(batches, depth=1, name="cpfnet-networks") if self.overlap else batches:
+        batches = self._batches(crop_poses, appearance, appearance_image, pixels)
+        if self.overlap:
+            # Without fusion this thread runs no torch kernel from here on: its OpenMP team, freed, would be
+            # a second one beside the worker's, and libgomp slows both (cpfnet.openmp).
+            release_threads()
+            batches = ahead(batches, depth=1, name="cpfnet-networks")
+        for first, made, crop_fgs in batches:
             chunk = slice(first, first + self.batch_size)
             for k, box in enumerate(boxes[chunk]):
                 fg, parsing = crop_fgs[k:k + 1], made["parsing"][k:k + 1]
-                with timings("fusion"):
-                    background = image_to_tensor(crop_box(target.background, box, self.size, shrunk=shrunk))[None].to(
-                        self.device)
-                    if self.use_fusion:
+                if self.use_fusion:
+                    with timings("fusion"):
+                        background = image_to_tensor(crop_box(target.background, box, self.size,
+                                                              shrunk=shrunk))[None].to(self.device)
                         with autocast(self.precision, self.device):
                             fused = stages.fusion(background, fg,
                                                   previous_frame(previous, fg, background, parsing, previous_box, box),
                                                   person_mask(parsing))
                         mask, previous, previous_box = fused["mask"].float(), fused["frame"].float(), box
-                    else:  # the ablation "w/o fusion": the generated parsing is the mask
-                        mask = person_mask(parsing)
+                else:  # the ablation "w/o fusion": the generated parsing is the mask (made by the worker)
+                    mask = made["mask"][k:k + 1]
                 with timings("paste"):
                     out = buffers.next() if buffers else None
                     if pixels:
                         frame = self._paste_pixels(target, photo, box, made, k, mask, work, out)
                     else:  # eq. 5 at the photo's resolution: the person upsampled, the background sharp
-                        frame = paste_back(target.background, tensor_to_image(fg[0]), box,
-                                           mask[0, 0].float().cpu().numpy(), work=work, out=out)
+                        crop = made["crops"][k] if not self.use_fusion else tensor_to_image(fg[0])
+                        frame = paste_back(target.background, crop, box, mask[0, 0].float().cpu().numpy(),
+                                           work=work, out=out)
                 yield {"frame": frame, "box": box, "parsing": made["parsing"][k], "foreground": fg[0],
                        "mask": mask[0, 0], "flow": None if made["flow"] is None else made["flow"][k],
                        "visibility": None if made["visibility"] is None else made["visibility"][k]}

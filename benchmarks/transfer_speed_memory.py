@@ -1,7 +1,7 @@
 """Frames per second per stage and overall, and peak memory, of the transfer pipeline.
 
     python benchmarks/transfer_speed_memory.py [--config tiny] [--sizes 64 128] [--frames 60 600]
-                                               [--photo 720x1280] [--batch-size 8] [--threads N]
+                                               [--photo 720x1280] [--batch-size N] [--threads N]
 
 Each (size, frames) case runs in a fresh child process (so its peak RSS is its own): the stages of the
 config with random weights (speed does not depend on training), a random target photo of --photo size, a
@@ -62,7 +62,7 @@ def child(config_name: str, size: int, frames: int, photo: tuple[int, int], batc
     poses = np.repeat(in_photo[None], frames, axis=0)
     poses[:, 4, 1] -= 0.2 * side * (1 + np.sin(t / 5))[:, 0]  # a waving wrist
     poses[:, :, 0] += (20 * np.sin(t / 15))  # swaying
-    pipeline = TransferPipeline(stages, "cpu", batch_size=batch_size, size=size)
+    pipeline = TransferPipeline(stages, "cpu", batch_size=batch_size or None, size=size)  # 0: transfer's own
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         with VideoWriter(Path(tmp) / "out.mp4", fps=25) as writer:
@@ -83,7 +83,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--frames", type=int, nargs="+", default=[60, 600])
     parser.add_argument("--photo", default="720x1280", help="target photo WIDTHxHEIGHT")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=0,
+                        help="frames per batch of stages 1-2b (default: cpfnet transfer's, by crop size)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -92,7 +93,8 @@ def main() -> None:
         size, frames = (int(v) for v in args.child.split(","))
         print(json.dumps(child(args.config, size, frames, photo, args.batch_size, args.threads)))
         return
-    print(f"config {args.config}, photo {args.photo}, batch {args.batch_size}; seconds per frame by stage")
+    batch = args.batch_size or "cpfnet transfer's (auto_batch_size)"
+    print(f"config {args.config}, photo {args.photo}, batch {batch}; seconds per frame by stage")
     header = ("size", "frames", "parsing", "flow", "foreground", "fusion", "paste", "encode", "frames/s", "peak MB",
               "vs shortest")
     print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))

@@ -8,9 +8,10 @@ region then pays futex wake-ups. Measured on 2 cores (Intel Xeon): the `tiny` ne
 worker thread 4.4 / 4.7 / 6.5 / 1.9 ms (parsing / flow / foreground / fusion) with no other team alive,
 9.7 / 15.0 / 21.8 / 7.5 ms once the caller's thread had run a kernel; the paper's networks 20-35% slower.
 
-`TransferPipeline` runs all its torch work in the networks' worker thread and calls `release_threads()` in
-the caller's thread first, so that one team exists while the video is made. The caller's next parallel
-kernel makes its team again (about 0.1 ms). Where torch has no libgomp (or an OpenMP without
+`TransferPipeline` calls `release_threads()` in the caller's thread before its networks' worker starts;
+without a fusion stage (the shipped weights) the worker does all the torch work, so one team exists while
+the video is made. With one, the caller's fusion makes its team again (about 0.1 ms), and the two share
+the cores while both run (fusing in the worker instead, after its networks, was slower: docs/performance.md). Where torch has no libgomp (or an OpenMP without
 omp_pause_resource_all, or none), `release_threads` does nothing.
 """
 

@@ -168,8 +168,8 @@ class TransferPipeline(FramePipeline):
                  pixels: bool) -> Iterator:
         """Stages 1-2b on each batch of frames: (first frame's index, run_stages' outputs in float32, the
         foreground the later stages see). Without fusion the outputs also hold eq. 5's mask [B, 1, S, S]
-        ("mask"), its bound for the pixel path ("bound") and, without the pixel path (`pixels` False), the
-        foregrounds as uint8 images ("crops")."""
+        ("mask") and, with the pixel path (`pixels`), its bound ("bound"), without it the foregrounds as uint8
+        images ("crops"); the other one None."""
         for first in range(0, len(crop_poses), self.batch_size):
             # Per thread too: subnormals made the networks 2-3x slower (cpfnet.denormals).
             with torch.inference_mode(), flushed():  # inference mode is per thread, and this may run in a worker
@@ -181,7 +181,7 @@ class TransferPipeline(FramePipeline):
                 foreground = crop_foreground(made, appearance_image)
                 if not self.use_fusion:  # the caller then pastes without torch: `outputs`
                     made["mask"] = person_mask(made["parsing"])  # the ablation "w/o fusion"
-                    made["bound"] = photo_bound(made["mask"])
+                    made["bound"] = photo_bound(made["mask"]) if pixels else None
                     made["crops"] = None if pixels else [tensor_to_image(crop) for crop in foreground]
             yield first, made, foreground
 

@@ -90,31 +90,34 @@ def _random_stages() -> TrainedStages:
 
 
 def test_the_overlapped_transfer_encodes_the_sequential_ones_frames(tmp_path, monkeypatch):
-    """`cpfnet transfer`'s path with and without overlap, on 12 real frames onto the real photo (random tiny
-    stages at 32 px, fused, the pixel path), hands the encoder the same frames, byte for byte. (The H.264
-    files themselves are compared decoded only loosely: x264 here is not bit-reproducible run to run.)"""
+    """`cpfnet transfer`'s path with and without overlap, and with --low-memory's heap, on 12 real frames onto
+    the real photo (random tiny stages at 32 px, fused, the pixel path), hands the encoder the same frames,
+    byte for byte. (The H.264 files themselves are compared decoded only loosely: x264 here is not
+    bit-reproducible run to run.)"""
     torch.set_num_threads(1)
     source, stages = _cut_source(tmp_path), _random_stages()
-    written: dict[bool, list] = {}
+    written: dict[tuple, list] = {}
     write = VideoWriter.write
-    for overlap in (False, True):
-        written[overlap] = []
+    for overlap, low_memory in ((False, False), (True, False), (True, True)):
+        written[overlap, low_memory] = []
 
-        def keep(self, frame, into=written[overlap]):
+        def keep(self, frame, into=written[overlap, low_memory]):
             into.append((threading.current_thread(), frame.copy()))
             write(self, frame)
 
         monkeypatch.setattr(VideoWriter, "write", keep)
         pipeline = TransferPipeline(stages, batch_size=5, overlap=overlap)  # batches of 5, 5, 2
-        result = transfer_video(pipeline, source, PERSON, tmp_path / f"overlap_{overlap}.mp4", progress=False)
+        result = transfer_video(pipeline, source, PERSON, tmp_path / f"overlap_{overlap}.mp4", progress=False,
+                                low_memory=low_memory)
         assert result.num_frames == 12 and pipeline.pixel_path
         assert {"pose", "parsing", "flow", "foreground", "fusion", "paste", "encode"} <= set(result.stage_seconds)
-    sequential, overlapped = ([frame for _, frame in written[k]] for k in (False, True))
-    assert len(sequential) == len(overlapped) == 12
-    for a, b in zip(sequential, overlapped):
-        np.testing.assert_array_equal(a, b)
+    sequential = [frame for _, frame in written[False, False]]
     assert any(np.any(a != sequential[0]) for a in sequential[1:])  # the frames move: a real comparison
-    assert all(thread is threading.main_thread() for thread, _ in written[True])  # encoding stays here
+    for key in ((True, False), (True, True)):
+        assert len(written[key]) == 12
+        for a, (_, b) in zip(sequential, written[key]):
+            np.testing.assert_array_equal(a, b)
+        assert all(thread is threading.main_thread() for thread, _ in written[key])  # encoding stays here
     assert len(list(iter_frames(tmp_path / "overlap_True.mp4"))) == 12
 
 

@@ -364,8 +364,9 @@ def main() -> None:
              ("paper", 256), ("paper", 448)])
     largest = max(size for _, size in rows)
     started = time.perf_counter()
+    plain = ceiling(3 if args.quick else 5)  # glibc's default heap: the conv's 33.5 MB output mapped every call
     with buffers_kept():  # the heap as transfer_video sets it for the networks and the pastes
-        c = ceiling(3 if args.quick else 5)
+        c = dict(ceiling(3 if args.quick else 5), plain_conv=plain["conv"])
         pastes = paste_cost(3 if args.quick else 10)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -420,7 +421,10 @@ def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, enc
     ceil = c["conv"]
     target_fps = ceil / 49
     lines = [f"Ceiling C: 1x1 conv of 2048 channels {c['conv']:.0f} GFLOP/s, 2048² matmul {c['matmul']:.0f} GFLOP/s "
-             f"({threads} threads). 3x FOMM = C / 49 = {target_fps:.2f} frames/s.", ""]
+             f"({threads} threads; with the networks' heap, cpfnet.heap.buffers_kept). 3x FOMM = C / 49 = "
+             f"{target_fps:.2f} frames/s. The same conv with glibc's default heap (its output mapped and faulted in "
+             f"at every call, as the ceilings before 2026-12-03 here were measured): {c['plain_conv']:.0f} GFLOP/s.",
+             ""]
     lines += ["End to end, `transfer_video` (decode + pose + networks + paste + encode), 720 x 1280 photo; ms per frame "
               "of each part (the 10 F run; the parts overlap, so they add up to more than the wall time):", "",
               "| config | crop | F | " + " | ".join(PARTS) + " | frames/s | x FOMM | peak MB (F) | peak MB (10 F) "

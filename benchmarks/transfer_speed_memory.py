@@ -28,8 +28,9 @@ def child(config_name: str, size: int, frames: int, photo: tuple[int, int], batc
     import numpy as np
     import torch
 
-    from cpfnet.io.video import VideoWriter
     from cpfnet.configs.experiment import load_config
+    from cpfnet.heap import buffers_kept, one_arena
+    from cpfnet.io.video import VideoWriter
     from cpfnet.stages.registry import CPF_STAGES, stage
     from cpfnet.transfer.models import TrainedStages
     from cpfnet.transfer.pipeline import TransferPipeline
@@ -63,7 +64,8 @@ def child(config_name: str, size: int, frames: int, photo: tuple[int, int], batc
     poses[:, 4, 1] -= 0.2 * side * (1 + np.sin(t / 5))[:, 0]  # a waving wrist
     poses[:, :, 0] += (20 * np.sin(t / 15))  # swaying
     pipeline = TransferPipeline(stages, "cpu", batch_size=batch_size or None, size=size)  # 0: transfer's own
-    with tempfile.TemporaryDirectory() as tmp:
+    one_arena()  # the heap as transfer_video sets it for its networks' part
+    with tempfile.TemporaryDirectory() as tmp, buffers_kept():
         start = time.perf_counter()
         with VideoWriter(Path(tmp) / "out.mp4", fps=25) as writer:
             encode = 0.0

@@ -79,7 +79,8 @@ def paste_cost(repeat: int) -> dict[str, dict[int, float]]:
     standing person's (a soft ellipse 0.4 of the crop wide, 0.9 high): {"paste_back": `paste_back` (the
     --no-pixel-path paste), "pixel path": `paste_photo` (the default: the photo warped along a crop flow at
     full resolution, within the mask)}, each {S: ms}. Call it with the heap set as `transfer_video` sets it
-    for the pastes (`buffers_kept`), and the pastes' buffers and the frames kept from call to call as the pipeline keeps them."""
+    for the pastes (`buffers_kept`); the pastes' buffers and the frames are kept from call to call as the
+    pipeline keeps them."""
     import numpy as np
     import torch
 

@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first fine-tune the generator on the target photo for STEPS steps (about 1 s each "
                              "at 128 px on a CPU core; default 0: off); implies --generate-hidden")
     parser.add_argument("--low-memory", action="store_true",
-                        help="hand the networks' buffers back to the system after each use: about 100 MB less "
+                        help="hand the networks' buffers back to the system after each use: 40-85 MB less "
                              "peak memory at 256 px crops, about half the speed (default: kept for reuse)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--max-side", type=int, default=1920, metavar="PX",

@@ -54,7 +54,7 @@ def transfer_video(pipeline: TransferPipeline, source: str | Path, target: str |
     The photo is first scaled so its longer side is at most `max_side` (None: full size; `cap_photo`).
     `min_person_fraction`: the source's frames that must show the person (default: `PrepareConfig`'s).
     `low_memory`: the networks' buffers go back to the system after each use instead of staying in the heap
-    (`cpfnet.heap`): about 100 MB less at its peak at 256 px, at about half the speed.
+    (`cpfnet.heap`): 40-85 MB less at its peak at 256 px, at about half the speed.
     Writes `out` (the result at the photo's size) and/or `side_by_side_out` (source | source skeleton |
     result), H.264 mp4 at the source's frame rate, in one pass. Nothing is left at either path if
     anything fails."""

@@ -35,7 +35,7 @@ def _mallopt(*settings: tuple[int, int]) -> bool:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):  # not glibc
         return False
-    return all([bool(mallopt(parameter, value)) for parameter, value in settings])
+    return all([bool(mallopt(parameter, value)) for parameter, value in settings])  # a list: every setting made
 
 
 def one_arena() -> bool:

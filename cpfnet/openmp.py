@@ -11,8 +11,9 @@ worker thread 4.4 / 4.7 / 6.5 / 1.9 ms (parsing / flow / foreground / fusion) wi
 `TransferPipeline` calls `release_threads()` in the caller's thread before its networks' worker starts;
 without a fusion stage (the shipped weights) the worker does all the torch work, so one team exists while
 the video is made. With one, the caller's fusion makes its team again (about 0.1 ms), and the two share
-the cores while both run (fusing in the worker instead, after its networks, was slower: docs/performance.md). Where torch has no libgomp (or an OpenMP without
-omp_pause_resource_all, or none), `release_threads` does nothing.
+the cores while both run (fusing in the worker instead, after its networks, was slower:
+docs/performance.md). Where torch has no libgomp (or an OpenMP without omp_pause_resource_all, or none),
+`release_threads` does nothing.
 """
 
 from __future__ import annotations

@@ -107,3 +107,29 @@ def test_perturbed_poses_keep_bone_lengths_and_missing_joints():
                 assert np.linalg.norm(m[b, :2] - m[a, :2]) == pytest.approx(np.linalg.norm(pose[b, :2] - pose[a, :2]), abs=1e-3)
         assert m[17, 2] == 0 and (m[:, 2] == pose[:, 2]).all()
     assert max(np.abs(m[4, :2] - pose[4, :2]).max() for m in moved) > 5  # the wrists do move
+
+
+def test_the_flow_is_each_parts_map_weighted_by_its_membership_and_scores_are_capsule_distances():
+    """The fast forms (one blended affine per pixel, distances in place) against the formulas they stand for:
+    flow = sum_p parts_p M_p (x, y, 1), and a part's score its layering bias minus the distance to the segment
+    a-b over its radius."""
+    from cpfnet.body.limb_flow import _capsules, part_scores
+
+    source, target = standing_pose(), standing_pose(scale=0.8, shift=(9.0, 4.0))
+    target[0, 6, :2] += torch.tensor([12.0, -9.0], dtype=torch.float64)  # a bent arm: parts really blend
+    out = geometric_flow(source, target, 40, 56)
+    maps, _ = part_maps(source, target)
+    grid = identity_flow(1, 40, 56, dtype=torch.float64)
+    moved = torch.einsum("pij,jhw->pihw", maps[0], torch.cat([grid[0], torch.ones_like(grid[0, :1])]))
+    by_parts = (out["parts"][0, :, None] * moved).sum(0)
+    reach = out["reach"][0]
+    assert torch.allclose(out["flow"][0], by_parts * reach + grid[0] * (1 - reach), atol=1e-9)
+
+    points = torch.rand(1, 30, 2, dtype=torch.float64) * 128
+    a, b, radius, bias, seen = _capsules(target, 0.1)
+    ab = (b - a)[0, :, None]
+    t = (((points[0] - a[0, :, None]) * ab).sum(-1) / (ab ** 2).sum(-1)).clamp(0, 1)
+    distance = (points[0] - a[0, :, None] - t[..., None] * ab).norm(dim=-1) / radius[0, :, None]
+    scores, nearest = part_scores(target, points)
+    assert seen.all() and torch.allclose(scores[0], bias[:, None] - distance, atol=1e-9)
+    assert torch.allclose(nearest[0], distance.amin(0), atol=1e-9)

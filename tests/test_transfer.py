@@ -345,8 +345,9 @@ def test_the_pixel_path_is_sharper_than_the_crop():
 
 
 def test_by_default_the_pixel_path_shows_only_the_photos_pixels():
-    """The default: the generator's pixels never reach the frame (another generator, the same frames); with
-    generate_hidden they fill what the photo does not show (a moving dance hides and reveals parts)."""
+    """The default: the generator's pixels never reach the frame (another generator, the same frames), so
+    stage 2b does not run; with generate_hidden they fill what the photo does not show (a moving dance hides
+    and reveals parts)."""
     target, (_, poses, _) = _photo_case()[0], _random_case()
     made = {}
     for seed in (5, 6):
@@ -354,7 +355,11 @@ def test_by_default_the_pixel_path_shows_only_the_photos_pixels():
         stages.foreground = tiny_stages(True, seed=seed)[2]
         for hidden in (False, True):
             pipeline = TransferPipeline(stages, use_fusion=False, generate_hidden=hidden)
-            made[seed, hidden] = np.stack(list(pipeline.frames(poses, target)))
+            outputs = list(pipeline.outputs(poses, target))
+            made[seed, hidden] = np.stack([out["frame"] for out in outputs])
+            assert pipeline.generates(target) == hidden
+            assert ("foreground" in pipeline.timings.seconds) == hidden
+            assert all((out["foreground"] is None) != hidden for out in outputs)
     assert np.array_equal(made[5, False], made[6, False])
     assert np.abs(made[5, True].astype(int) - made[6, True]).max() > 10
 

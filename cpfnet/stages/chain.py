@@ -53,7 +53,7 @@ def _frames(x: torch.Tensor, n: int) -> torch.Tensor:
     return x.expand(n, *x.shape[1:]) if x.shape[0] == 1 and n > 1 else x
 
 
-def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foreground_net: nn.Module,
+def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foreground_net: nn.Module | None,
                appearance: Appearance, pose_maps: torch.Tensor, poses: torch.Tensor | None = None,
                parsing: torch.Tensor | None = None, timings: Timings | None = None) -> dict[str, torch.Tensor | None]:
     """Stages 1 -> 2a -> 2b for a batch of frames.
@@ -63,7 +63,8 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
         flow_net: the flow regressor ((I_pose, pose maps) -> {"flow", "visibility"}), None for a foreground
             generator trained without appearance flow (the ablation).
         foreground_net: G_fg (or its DDP wrapper: it is only called, with `appearance=` or
-            `appearance_features=`).
+            `appearance_features=`); None skips stage 2b (transfer's default pixel path shows only the
+            photo's own pixels, moved by F: x_fg would be computed for nothing).
         appearance: the target's tensors (`Appearance`).
         pose_maps: s_pose^i of the frames [N, 35, S, S].
         poses: the frames' keypoints [N, 18, 3] in crop pixels, for a flow network with the geometric prior
@@ -76,7 +77,7 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
         appearance-image pixels and "visibility" V [N, 3, S, S] probabilities (both None without flow_net),
         "foreground": x_fg [N, 3, S, S] in [-1, 1] as generated, "blend": a pixel-blend generator's m
         [N, 1, S, S] (else None; `blend_with_warp` is left to the caller, which may warp the photo at full
-        resolution)}.
+        resolution); both None without foreground_net}.
     """
     n = pose_maps.shape[0]
 
@@ -96,6 +97,8 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
             with timed("flow"):
                 out = run_flow(flow_net, _frames(appearance.pose_maps, n), pose_maps, appearance.pose, poses)
             flow, visibility = out["flow"], out["visibility"]
+    if foreground_net is None:
+        return {"parsing": parsing, "flow": flow, "visibility": visibility, "foreground": None, "blend": None}
     if (appearance.image is None) == (appearance.features is None):
         raise ValueError("give exactly one of appearance.image and appearance.features")
     with timed("foreground"):
@@ -110,8 +113,9 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
 def crop_foreground(made: dict, appearance_image: torch.Tensor) -> torch.Tensor:
     """The foreground at crop resolution that later stages see: x_fg, or for a pixel-blend generator
     m * warp(I_a, F) + (1 - m) * x_fg (`blend_with_warp`), with I_a [1 or N, 3, S, S] the appearance foreground.
-    Training (foreground, fusion) and transfer's fusion input take it from here."""
-    if made.get("blend") is None:
+    Training (foreground, fusion) and transfer's fusion input take it from here. None where stage 2b was
+    skipped."""
+    if made["foreground"] is None or made.get("blend") is None:
         return made["foreground"]
     n = made["foreground"].shape[0]
     return blend_with_warp(made["foreground"], warp(_frames(appearance_image, n), made["flow"]), made["blend"])

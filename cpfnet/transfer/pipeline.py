@@ -6,7 +6,9 @@
     frame by frame: stage 3 mask on the crop (eq. 5; x^{t-1}: the last output moved into this frame's crop)
                     -> x_fg pasted into the photo's full-size background by the mask
 
-Stages 1-2b and x^{t-1} are `cpfnet.stages.chain`'s, the same code training runs.
+Stages 1-2b and x^{t-1} are `cpfnet.stages.chain`'s, the same code training runs. The default pixel path
+without fusion (the shipped weights) pastes the photo's own pixels, moved by F within stage 1's mask
+(`cpfnet.transfer.pixel_path`): nothing there shows x_fg, so stage 2b does not run (`generates`).
 
 Memory is flat in the video's length: frames are made in batches of `batch_size` and handed on as soon
 as they exist; only the poses [T, 18, 3] are held whole. With `overlap` (the default) the networks make the
@@ -153,32 +155,43 @@ class TransferPipeline(FramePipeline):
     def _pose_maps(self, keypoints: torch.Tensor) -> torch.Tensor:
         return render_pose_maps(keypoints, self.size, self.size, self.sigma)
 
-    def _appearance(self, target: Target) -> tuple[Appearance, torch.Tensor]:
-        """The target's inputs at the pipeline's size, I_a encoded once: [1, ...] tensors, and I_a itself."""
+    def _appearance(self, target: Target, generating: bool) -> tuple[Appearance, torch.Tensor]:
+        """The target's inputs at the pipeline's size, I_a encoded once when stage 2b runs (`generating`):
+        [1, ...] tensors, and I_a itself."""
         target = target.resized(self.size)
         parsing = torch.from_numpy(target.parsing.astype(np.int64))[None].to(self.device)
         image = extract_foreground(image_to_tensor(target.image)[None].to(self.device), parsing)
         pose = self._keypoints(target.pose[None])
-        with autocast(self.precision, self.device):
-            features = self.stages.foreground.encode_appearance(image)
+        features = None
+        if generating:
+            with autocast(self.precision, self.device):
+                features = self.stages.foreground.encode_appearance(image)
         return Appearance(parsing=one_hot_parsing(parsing), pose_maps=self._pose_maps(pose), pose=pose,
                           features=features), image
 
+    def generates(self, target: Target) -> bool:
+        """Whether the frames onto `target` use the generated foreground x_fg (stage 2b): with fusion (its
+        input), `generate_hidden`, or without the pixel path. The default pixel path shows the photo's own
+        pixels moved by the flow within stage 1's mask, so stage 2b is skipped there (at 256 px a third of
+        the networks' time, the frames the same)."""
+        return self.use_fusion or self.generate_hidden or not (self.pixel_path and target.photo is not None)
+
     def _batches(self, crop_poses: np.ndarray, appearance: Appearance, appearance_image: torch.Tensor,
-                 pixels: bool) -> Iterator:
-        """Stages 1-2b on each batch of frames: (first frame's index, run_stages' outputs in float32, the
-        foreground the later stages see). Without fusion the outputs also hold eq. 5's mask [B, 1, S, S]
-        ("mask") and, with the pixel path (`pixels`), its bound ("bound"), without it the foregrounds as uint8
-        images ("crops"); the other one None."""
+                 pixels: bool, generating: bool) -> Iterator:
+        """Stages 1-2b (2b only when `generating`) on each batch of frames: (first frame's index, run_stages'
+        outputs in float32, the foreground the later stages see, or None). Without fusion the outputs also
+        hold eq. 5's mask [B, 1, S, S] ("mask") and, with the pixel path (`pixels`), its bound ("bound"),
+        without it the foregrounds as uint8 images ("crops"); the other one None."""
         for first in range(0, len(crop_poses), self.batch_size):
             # Per thread too: subnormals made the networks 2-3x slower (cpfnet.denormals).
             with torch.inference_mode(), flushed():  # inference mode is per thread, and this may run in a worker
                 keypoints = self._keypoints(crop_poses[first:first + self.batch_size])
                 with autocast(self.precision, self.device):
-                    made = run_stages(self.stages.parsing, self.stages.flow, self.stages.foreground, appearance,
+                    made = run_stages(self.stages.parsing, self.stages.flow,
+                                      self.stages.foreground if generating else None, appearance,
                                       self._pose_maps(keypoints), poses=keypoints, timings=self.timings)
                 made = {k: v.float() if isinstance(v, torch.Tensor) else v for k, v in made.items()}
-                foreground = crop_foreground(made, appearance_image)
+                foreground = crop_foreground(made, appearance_image) if generating else None
                 if not self.use_fusion:  # the caller then pastes without torch: `outputs`
                     made["mask"] = person_mask(made["parsing"])  # the ablation "w/o fusion"
                     made["bound"] = photo_bound(made["mask"]) if pixels else None
@@ -226,22 +239,23 @@ class TransferPipeline(FramePipeline):
         """As `frames`, with what made each frame (for evaluation): {"frame": RGB uint8 [H, W, 3], "box": its
         crop box (x0, y0, x1, y1) in photo pixels, "parsing": x_parsing probabilities [20, S, S], "flow"
         [2, S, S] and "visibility" probabilities [3, S, S] (None without flow), "foreground": x_fg [3, S, S]
-        in [-1, 1], "mask" [S, S] of eq. 5}; the tensors on the pipeline's device, in crop pixels.
+        in [-1, 1] (None where the frames do not use it, `generates`), "mask" [S, S] of eq. 5}; the tensors
+        on the pipeline's device, in crop pixels.
 
         `frame_buffers` > 0: the frames cycle through that many buffers (`FrameBuffers`), each overwritten that
         many frames later, for consumers done with a frame by then (an encoder); 0: a new array per frame."""
         stages, timings = self.stages, self.timings
         boxes = follow_boxes(poses, target.box, anchor_frame, whole_pixels=True)  # the paste upsamples faster
         crop_poses = photo_to_crop(poses, boxes, self.size)
-        appearance, appearance_image = self._appearance(target)
-        pixels = self.pixel_path and target.photo is not None
+        generating, pixels = self.generates(target), self.pixel_path and target.photo is not None
+        appearance, appearance_image = self._appearance(target, generating)
         photo = None if not pixels else (photo_source(target.photo, target.photo_mask, self.device)
                                          if self.generate_hidden else photo_rgba(target.photo, target.photo_mask))
         previous = previous_box = None  # the last eq. 5 output and its box
         work = Workspace()  # the paste's buffers, reused from frame to frame (this generator's thread only)
         buffers = FrameBuffers(target.background, frame_buffers) if frame_buffers else None
         shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
-        batches = self._batches(crop_poses, appearance, appearance_image, pixels)
+        batches = self._batches(crop_poses, appearance, appearance_image, pixels, generating)
         if self.overlap:
             # Without fusion this thread runs no torch kernel from here on: its OpenMP team, freed, would be
             # a second one beside the worker's, and libgomp slows both (cpfnet.openmp).
@@ -250,7 +264,8 @@ class TransferPipeline(FramePipeline):
         for first, made, crop_fgs in batches:
             chunk = slice(first, first + self.batch_size)
             for k, box in enumerate(boxes[chunk]):
-                fg, parsing = crop_fgs[k:k + 1], made["parsing"][k:k + 1]
+                fg = None if crop_fgs is None else crop_fgs[k:k + 1]
+                parsing = made["parsing"][k:k + 1]
                 if self.use_fusion:
                     with timings("fusion"):
                         background = image_to_tensor(crop_box(target.background, box, self.size,
@@ -270,7 +285,7 @@ class TransferPipeline(FramePipeline):
                         crop = made["crops"][k] if not self.use_fusion else tensor_to_image(fg[0])
                         frame = paste_back(target.background, crop, box, mask[0, 0].float().cpu().numpy(),
                                            work=work, out=out)
-                yield {"frame": frame, "box": box, "parsing": made["parsing"][k], "foreground": fg[0],
+                yield {"frame": frame, "box": box, "parsing": made["parsing"][k], "foreground": None if fg is None else fg[0],
                        "mask": mask[0, 0], "flow": None if made["flow"] is None else made["flow"][k],
                        "visibility": None if made["visibility"] is None else made["visibility"][k]}
 

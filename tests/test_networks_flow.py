@@ -24,6 +24,25 @@ def test_tiny_shapes_and_identity_at_init():
     torch.testing.assert_close(out["visibility"].sum(dim=1), torch.ones(2, 20, 28))
 
 
+@pytest.mark.parametrize("prior", [False, True])
+def test_the_appearance_encoded_once_gives_the_same_flow(prior):
+    """The appearance pose maps' share of the first convolution, computed once for a batch of frames, is the
+    network run on all its inputs concatenated (with the geometric prior's channels after them too)."""
+    torch.manual_seed(0)
+    net = FlowRegressor(**{**asdict(TINY), "geometric_prior": prior}).eval()
+    torch.nn.init.normal_(net.flow_head.weight, std=0.1)  # a zero head would hide the trunk
+    appearance, maps = torch.rand(1, POSE_CHANNELS, 20, 28), torch.rand(3, POSE_CHANNELS, 20, 28)
+    extra = {"prior": {"flow": identity_flow(3, 20, 28) + torch.randn(3, 2, 20, 28),
+                       "visibility": torch.rand(3, VISIBILITY_CLASSES, 20, 28)}} if prior else {}
+    with torch.inference_mode():
+        whole = net(appearance.expand(3, -1, -1, -1), maps, **extra)
+        encoded = net(None, maps, appearance_encoded=net.encode_appearance(appearance), **extra)
+    # Sums in another order: float32 rounding, times the image size for the flow (pixels).
+    torch.testing.assert_close(encoded["flow"], whole["flow"], atol=1e-3, rtol=1e-5)
+    torch.testing.assert_close(encoded["visibility"], whole["visibility"], atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(whole["flow"][0], whole["flow"][1])
+
+
 def test_displacement_is_in_image_units():
     """The same head output moves the flow by the same fraction of the image at any size."""
     torch.manual_seed(0)

@@ -22,6 +22,21 @@ def test_tiny_shapes_and_softmax():
     torch.testing.assert_close(out["probs"], out["logits"].softmax(dim=1))
 
 
+def test_the_appearance_encoded_once_gives_the_same_parsing():
+    """The appearance parsing's share of the first (reflect-padded 7x7) convolution, computed once for a batch
+    of frames, is the network run on the concatenated inputs."""
+    torch.manual_seed(0)
+    net = ParsingGenerator(**asdict(TINY)).eval()
+    appearance, maps = torch.rand(1, NUM_LABELS, 16, 24), torch.rand(3, POSE_CHANNELS, 16, 24)
+    with torch.inference_mode():
+        whole = net(appearance.expand(3, -1, -1, -1), maps)["probs"]
+        encoded = net(None, maps, appearance_encoded=net.encode_appearance(appearance))["probs"]
+    torch.testing.assert_close(encoded, whole)
+    assert not torch.allclose(whole[0], whole[1])  # the frames differ: a constant output would prove nothing
+    with pytest.raises(ValueError, match="exactly one"):
+        net(appearance, maps[:1], appearance_encoded=net.encode_appearance(appearance))
+
+
 def test_rejects_wrong_inputs():
     net = ParsingGenerator(**asdict(TINY))
     with pytest.raises(ValueError, match="pose maps"):

@@ -41,6 +41,11 @@ class ConvBlock(nn.Sequential):
 
     [B, in_channels, H, W] -> [B, out_channels, ceil(H / stride), ceil(W / stride)].
     The conv has a bias only without a norm: a norm's mean subtraction would cancel it.
+
+    A convolution is linear and its padding works channel by channel, so the conv of [fixed, rest] (concatenated
+    on channels) is the conv of `fixed` by the first weights plus that of `rest` by the others: where `fixed`
+    is the same for many calls (a target's parsing or pose, every frame of a transfer), `leading(fixed)`
+    computes its share once and `forward(rest, leading=...)` adds it.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
@@ -51,6 +56,21 @@ class ConvBlock(nn.Sequential):
             norm_layer(norm, out_channels),
             activation(act),
         )
+
+    def leading(self, fixed: torch.Tensor) -> torch.Tensor:
+        """The conv's response to its first C input channels alone, no bias: fixed [B, C, H, W] -> [B,
+        out_channels, H', W'] (C < in_channels)."""
+        conv = self[0]
+        return conv._conv_forward(fixed, conv.weight[:, :fixed.shape[1]], None)
+
+    def forward(self, x: torch.Tensor, leading: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, in_channels, H, W]; with `leading` (a `leading(fixed)` of [1 or B, C, H, W]) x holds only the
+        last in_channels - C channels (the caller checks their number: the term does not know its C)."""
+        if leading is None:
+            return super().forward(x)
+        conv, norm, act = self
+        rest = conv.weight[:, conv.in_channels - x.shape[1]:]
+        return act(norm(conv._conv_forward(x, rest, conv.bias).add_(leading)))
 
 
 class ResidualBlock(nn.Module):

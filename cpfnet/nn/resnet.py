@@ -32,8 +32,16 @@ class ResnetGenerator(nn.Module):
         layers.append(nn.Conv2d(width, out_channels, 7, padding=3, padding_mode="reflect"))
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def leading(self, fixed: torch.Tensor) -> torch.Tensor:
+        """The share of the first C input channels `fixed` [B, C, H, W] in the first block
+        (`ConvBlock.leading`): [B, ngf, H, W], for `forward(rest, leading=...)`."""
+        return self.net[0].leading(fixed)
+
+    def forward(self, x: torch.Tensor, leading: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, in_channels, H, W], or with `leading` its last in_channels - C channels."""
         h, w = x.shape[-2:]
         if h % self.factor or w % self.factor:
             raise ValueError(f"input size {h}x{w} must be a multiple of {self.factor}")
-        return self.net(x)
+        if leading is None:
+            return self.net(x)
+        return self.net[1:](self.net[0](x, leading))

@@ -30,10 +30,16 @@ class UNetEncoder(nn.Module):
             ))
             prev = width
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def leading(self, fixed: torch.Tensor) -> torch.Tensor:
+        """The share of the first C input channels `fixed` [B, C, H, W] in the first convolution
+        (`ConvBlock.leading`): [B, channels[0], H, W], for `forward(rest, leading=...)`."""
+        return self.levels[0][0].leading(fixed)
+
+    def forward(self, x: torch.Tensor, leading: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """x [B, in_channels, H, W], or with `leading` its last in_channels - C channels."""
         features = []
-        for level in self.levels:
-            x = level(x)
+        for k, level in enumerate(self.levels):
+            x = level(x) if k or leading is None else level[1](level[0](x, leading))
             features.append(x)
         return features
 

@@ -36,8 +36,10 @@ class Appearance:
     """What the chain needs of the target (I_a), per target ([1, ...], broadcast over the frames) or per frame
     ([N, ...], training's batches of videos). Only what the chain will use must be given.
 
-    parsing: I_parsing one-hot [1 or N, 20, S, S] (stage 1; not needed with teacher-forced parsing);
-    pose_maps: I_pose [1 or N, 35, S, S] (stage 2a; not needed without flow);
+    parsing: I_parsing one-hot [1 or N, 20, S, S] (stage 1; not needed with teacher-forced parsing), or
+    parsing_encoded: its `ParsingGenerator.encode_appearance` output, computed once per target;
+    pose_maps: I_pose [1 or N, 35, S, S] (stage 2a; not needed without flow), or
+    pose_encoded: their `FlowRegressor.encode_appearance` output, computed once per target;
     pose: the appearance keypoints [1 or N, 18, 3] in crop pixels (stage 2a with its geometric prior only);
     image: the appearance foreground I_a [1 or N, 3, S, S] in [-1, 1] (`cpfnet.ops.foreground`), or
     features: its `ForegroundGenerator.encode_appearance` output, computed once per target."""
@@ -47,6 +49,8 @@ class Appearance:
     pose: torch.Tensor | None = None
     image: torch.Tensor | None = None
     features: Sequence[torch.Tensor] | None = None
+    parsing_encoded: torch.Tensor | None = None
+    pose_encoded: torch.Tensor | None = None
 
 
 def _frames(x: torch.Tensor, n: int) -> torch.Tensor:
@@ -86,16 +90,20 @@ def run_stages(parsing_net: nn.Module | None, flow_net: nn.Module | None, foregr
 
     with torch.no_grad():
         if parsing is None:
-            if parsing_net is None or appearance.parsing is None:
+            if parsing_net is None or (appearance.parsing is None and appearance.parsing_encoded is None):
                 raise ValueError("stage 1 needs parsing_net and appearance.parsing (or give the true parsing)")
             with timed("parsing"):
-                parsing = parsing_net(_frames(appearance.parsing, n), pose_maps)["probs"]
+                if appearance.parsing_encoded is not None:
+                    parsing = parsing_net(None, pose_maps, appearance_encoded=appearance.parsing_encoded)["probs"]
+                else:
+                    parsing = parsing_net(_frames(appearance.parsing, n), pose_maps)["probs"]
         flow = visibility = None
         if flow_net is not None:
-            if appearance.pose_maps is None:
+            if appearance.pose_maps is None and appearance.pose_encoded is None:
                 raise ValueError("stage 2a needs appearance.pose_maps")
             with timed("flow"):
-                out = run_flow(flow_net, _frames(appearance.pose_maps, n), pose_maps, appearance.pose, poses)
+                maps = None if appearance.pose_encoded is not None else _frames(appearance.pose_maps, n)
+                out = run_flow(flow_net, maps, pose_maps, appearance.pose, poses, appearance.pose_encoded)
             flow, visibility = out["flow"], out["visibility"]
     if foreground_net is None:
         return {"parsing": parsing, "flow": flow, "visibility": visibility, "foreground": None, "blend": None}

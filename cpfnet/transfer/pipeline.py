@@ -156,18 +156,26 @@ class TransferPipeline(FramePipeline):
         return render_pose_maps(keypoints, self.size, self.size, self.sigma)
 
     def _appearance(self, target: Target, generating: bool) -> tuple[Appearance, torch.Tensor]:
-        """The target's inputs at the pipeline's size, I_a encoded once when stage 2b runs (`generating`):
-        [1, ...] tensors, and I_a itself."""
+        """The target's inputs at the pipeline's size, encoded once for every frame: [1, ...] tensors, and I_a
+        itself. I_parsing and I_pose go in as their shares of stages 1 and 2a's first convolutions
+        (`encode_appearance`), I_a as the generator's features when stage 2b runs (`generating`)."""
         target = target.resized(self.size)
         parsing = torch.from_numpy(target.parsing.astype(np.int64))[None].to(self.device)
         image = extract_foreground(image_to_tensor(target.image)[None].to(self.device), parsing)
         pose = self._keypoints(target.pose[None])
-        features = None
-        if generating:
-            with autocast(self.precision, self.device):
-                features = self.stages.foreground.encode_appearance(image)
-        return Appearance(parsing=one_hot_parsing(parsing), pose_maps=self._pose_maps(pose), pose=pose,
-                          features=features), image
+        stages, pose_maps = self.stages, self._pose_maps(pose)
+        with torch.inference_mode(), autocast(self.precision, self.device):
+            appearance = Appearance(pose=pose, features=stages.foreground.encode_appearance(image) if generating else None)
+            # Networks without the split first convolution (any of the plain (I, s_pose) contract) take the maps.
+            if hasattr(stages.parsing, "encode_appearance"):
+                appearance.parsing_encoded = stages.parsing.encode_appearance(one_hot_parsing(parsing))
+            else:
+                appearance.parsing = one_hot_parsing(parsing)
+            if stages.flow is not None and hasattr(stages.flow, "encode_appearance"):
+                appearance.pose_encoded = stages.flow.encode_appearance(pose_maps)
+            else:
+                appearance.pose_maps = pose_maps
+        return appearance, image
 
     def generates(self, target: Target) -> bool:
         """Whether the frames onto `target` use the generated foreground x_fg (stage 2b): with fusion (its

@@ -63,11 +63,25 @@ class FlowRegressor(nn.Module):
         nn.init.zeros_(self.flow_head.weight)
         nn.init.zeros_(self.flow_head.bias)
 
-    def forward(self, appearance_pose: torch.Tensor, pose_maps: torch.Tensor,
-                prior: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
-        if appearance_pose.shape[1] != self.pose_channels or pose_maps.shape != appearance_pose.shape:
+    def encode_appearance(self, appearance_pose: torch.Tensor) -> torch.Tensor:
+        """I_pose maps [B, 35, H, W] -> their share of the first convolution [B, channels[0], H, W]
+        (`ConvBlock.leading`), for `forward(None, pose_maps, appearance_encoded=...)`: the same for every
+        frame onto one target, so transfer computes it once."""
+        if appearance_pose.ndim != 4 or appearance_pose.shape[1] != self.pose_channels:
+            raise ValueError(f"expected [B, {self.pose_channels}, H, W] pose maps, got {tuple(appearance_pose.shape)}")
+        return self.encoder.leading(appearance_pose.to(weights_dtype(self)))
+
+    def forward(self, appearance_pose: torch.Tensor | None, pose_maps: torch.Tensor,
+                prior: dict[str, torch.Tensor] | None = None,
+                appearance_encoded: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Give either `appearance_pose` or its `encode_appearance` output ([1 or B, ...])."""
+        if (appearance_pose is None) == (appearance_encoded is None):
+            raise ValueError("give exactly one of appearance_pose and appearance_encoded")
+        if pose_maps.ndim != 4 or pose_maps.shape[1] != self.pose_channels or (
+                appearance_pose is not None and pose_maps.shape != appearance_pose.shape):
+            shape = tuple(appearance_pose.shape) if appearance_pose is not None else "(encoded)"
             raise ValueError(f"expected two [B, {self.pose_channels}, H, W] pose maps, got "
-                             f"{tuple(appearance_pose.shape)} and {tuple(pose_maps.shape)}")
+                             f"{shape} and {tuple(pose_maps.shape)}")
         if self.geometric_prior != (prior is not None):
             raise ValueError("give the geometric prior exactly when the network was built with geometric_prior")
         b, _, h, w = pose_maps.shape
@@ -75,7 +89,7 @@ class FlowRegressor(nn.Module):
         # near 448 px is only known to 2 px. The trunk gets its inputs in its own dtype.
         size = pose_maps.new_tensor([w, h], dtype=torch.float32).view(1, 2, 1, 1)
         base = identity_flow(b, h, w, device=pose_maps.device)
-        inputs = [appearance_pose, pose_maps]
+        inputs = [pose_maps] if appearance_pose is None else [appearance_pose, pose_maps]
         if prior is not None:
             if prior["flow"].shape != (b, 2, h, w) or prior["visibility"].shape != (b, VISIBILITY_CLASSES, h, w):
                 raise ValueError(f"prior flow and visibility must be [B, 2, H, W] and [B, 3, H, W] like the pose "
@@ -83,7 +97,7 @@ class FlowRegressor(nn.Module):
             base = prior["flow"].float()
             inputs += [(base - identity_flow(b, h, w, device=base.device)) / size, prior["visibility"]]
         dtype = weights_dtype(self)
-        x = self.decoder(self.encoder(torch.cat([i.to(dtype) for i in inputs], dim=1)))
+        x = self.decoder(self.encoder(torch.cat([i.to(dtype) for i in inputs], dim=1), leading=appearance_encoded))
         flow = base + self.flow_head(x).float() * size
         logits = self.visibility_head(x).float()
         return {"flow": flow, "visibility_logits": logits, "visibility": logits.softmax(dim=1)}

@@ -27,13 +27,17 @@ def geometric_prior(appearance_pose: torch.Tensor, pose: torch.Tensor, size: int
     return {"flow": out["flow"], "visibility": out["visibility"]}
 
 
-def run_flow(flow_net: nn.Module, appearance_maps: torch.Tensor, pose_maps: torch.Tensor,
-             appearance_pose: torch.Tensor | None = None, pose: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+def run_flow(flow_net: nn.Module, appearance_maps: torch.Tensor | None, pose_maps: torch.Tensor,
+             appearance_pose: torch.Tensor | None = None, pose: torch.Tensor | None = None,
+             appearance_encoded: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """flow_net(I_pose maps [N, 35, S, S], s_pose maps [N, 35, S, S]) with the geometric prior from the
-    keypoints (appearance_pose [N or 1, 18, 3], pose [N, 18, 3], crop pixels) when the network takes it."""
+    keypoints (appearance_pose [N or 1, 18, 3], pose [N, 18, 3], crop pixels) when the network takes it.
+    `appearance_encoded` (the network's `encode_appearance` of I_pose) may stand for appearance_maps."""
+    encoded = {} if appearance_encoded is None else {"appearance_encoded": appearance_encoded}
     if not wants_prior(flow_net):
-        return flow_net(appearance_maps, pose_maps)
+        return flow_net(appearance_maps, pose_maps, **encoded)
     if appearance_pose is None or pose is None:
         raise ValueError("this flow network takes the geometric prior: give the keypoints of both poses")
     prior = geometric_prior(appearance_pose.to(pose_maps.device), pose.to(pose_maps.device), pose_maps.shape[-1])
-    return flow_net(appearance_maps, pose_maps, prior={k: v.to(pose_maps.dtype) for k, v in prior.items()})
+    return flow_net(appearance_maps, pose_maps, prior={k: v.to(pose_maps.dtype) for k, v in prior.items()},
+                    **encoded)

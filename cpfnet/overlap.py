@@ -1,4 +1,5 @@
-"""Run the parts of a job side by side: each part a thread, a bounded queue to the next (issue 11).
+"""Run the parts of a job side by side: each part a thread, a bounded queue to the next (issue 11); or in
+turn, each in its own thread (`in_turn`).
 
     frames = ahead(pipeline.frames(poses, target), depth=4)   # made in a worker thread
     for frame in frames:                                      # while this thread encodes
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -75,3 +78,28 @@ def ahead(items: Iterable[T], depth: int = 2, name: str = "cpfnet-worker") -> It
     finally:
         stop.set()
         worker.join(JOIN_SECONDS)
+
+
+def in_turn(items: Iterable[T], name: str = "cpfnet-worker") -> Iterator[T]:
+    """Yield `items`, each made in one worker thread while this consumer waits for it: the parts take turns,
+    but the work has a thread of its own (its OpenMP team, its subnormal flushing: cpfnet.denormals), not
+    the consumer's. Where the work already keeps every core busy (a CPU's networks: their OpenMP team), `ahead`
+    only makes the parts compete for the cores. The same errors, stopping and closing as `ahead`."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix=name)
+    iterator = None
+    try:
+        iterator = pool.submit(iter, items).result()
+        while True:
+            try:
+                item = pool.submit(next, iterator).result()
+            except StopIteration:
+                return
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:  # in the worker, after the item in hand: a generator's finally blocks run there
+            try:
+                pool.submit(close).result(JOIN_SECONDS)
+            except FutureTimeout:
+                pass
+        pool.shutdown(wait=False)

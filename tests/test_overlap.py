@@ -1,5 +1,5 @@
-"""The overlapped transfer (issue 11): `cpfnet.overlap.ahead` on its own, and the overlapped
-`cpfnet transfer` path against the sequential one on a short real video, byte for byte."""
+"""The overlapped transfer (issue 11): `cpfnet.overlap.ahead` and `in_turn` on their own, and the
+`cpfnet transfer` path side by side against in turn on a short real video, byte for byte."""
 
 import os
 import threading
@@ -13,7 +13,7 @@ import torch
 
 from cpfnet.errors import UserError
 from cpfnet.io.video import VideoWriter, iter_frames
-from cpfnet.overlap import ahead
+from cpfnet.overlap import ahead, in_turn
 from cpfnet.stages.fusion.network import FusionNet
 from cpfnet.transfer.models import TrainedStages
 from cpfnet.transfer.pipeline import TransferPipeline
@@ -24,7 +24,11 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 DANCE, PERSON = REAL / "dance.mp4", REAL / "person.jpg"
 
 
-def test_ahead_yields_the_items_in_order_from_another_thread():
+SCHEDULES = {"ahead": lambda items: ahead(items, depth=3), "in_turn": in_turn}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_the_items_come_in_order_from_one_other_thread(schedule):
     threads = []
 
     def items():
@@ -32,11 +36,25 @@ def test_ahead_yields_the_items_in_order_from_another_thread():
             threads.append(threading.current_thread())
             yield i
 
-    assert list(ahead(items(), depth=3)) == list(range(20))
-    assert all(t is not threading.main_thread() for t in threads)
+    assert list(SCHEDULES[schedule](items())) == list(range(20))
+    assert len(set(threads)) == 1 and threads[0] is not threading.main_thread()
 
 
-def test_a_worker_error_reaches_the_consumer_as_the_same_exception_after_the_items_before_it():
+def test_in_turn_makes_an_item_only_when_the_consumer_asks():
+    made = []
+
+    def items():
+        for i in range(5):
+            made.append(i)
+            yield i
+
+    for i in in_turn(items()):
+        time.sleep(0.02)  # time enough for a worker running ahead to make the next one
+        assert made == list(range(i + 1))
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_a_worker_error_reaches_the_consumer_as_the_same_exception_after_the_items_before_it(schedule):
     error = UserError("source.mp4: the video breaks off after frame 2")
 
     def items():
@@ -45,9 +63,24 @@ def test_a_worker_error_reaches_the_consumer_as_the_same_exception_after_the_ite
 
     got = []
     with pytest.raises(UserError) as caught:
-        for item in ahead(items(), depth=1):
+        for item in SCHEDULES[schedule](items()):
             got.append(item)
     assert caught.value is error and got == [0, 1, 2]
+
+
+def test_stopping_in_turn_closes_the_iterable_in_its_thread():
+    closed_in = []
+
+    def items():
+        try:
+            yield from range(1000)
+        finally:
+            closed_in.append(threading.current_thread())
+
+    frames = in_turn(items(), name="cpfnet-test")
+    assert [next(frames) for _ in range(3)] == [0, 1, 2]
+    frames.close()
+    assert len(closed_in) == 1 and closed_in[0].name.startswith("cpfnet-test")
 
 
 def test_stopping_early_stops_the_worker_and_closes_the_iterable():
@@ -89,8 +122,8 @@ def _random_stages() -> TrainedStages:
     return TrainedStages(parsing, flow, foreground, fusion, size=32, pose_sigma=1.0, runs=Path("random"))
 
 
-def test_the_overlapped_transfer_encodes_the_sequential_ones_frames(tmp_path, monkeypatch):
-    """`cpfnet transfer`'s path with and without overlap, and with --low-memory's heap, on 12 real frames onto
+def test_side_by_side_the_transfer_encodes_the_frames_made_in_turn(tmp_path, monkeypatch):
+    """`cpfnet transfer`'s path in turn and side by side, and with --low-memory's heap, on 12 real frames onto
     the real photo (random tiny stages at 32 px, fused, the pixel path), hands the encoder the same frames,
     byte for byte. (The H.264 files themselves are compared decoded only loosely: x264 here is not
     bit-reproducible run to run.)"""
@@ -111,11 +144,11 @@ def test_the_overlapped_transfer_encodes_the_sequential_ones_frames(tmp_path, mo
                                 low_memory=low_memory)
         assert result.num_frames == 12 and pipeline.pixel_path
         assert {"pose", "parsing", "flow", "foreground", "fusion", "paste", "encode"} <= set(result.stage_seconds)
-    sequential = [frame for _, frame in written[False, False]]
-    assert any(np.any(a != sequential[0]) for a in sequential[1:])  # the frames move: a real comparison
+    taking_turns = [frame for _, frame in written[False, False]]
+    assert any(np.any(a != taking_turns[0]) for a in taking_turns[1:])  # the frames move: a real comparison
     for key in ((True, False), (True, True)):
         assert len(written[key]) == 12
-        for a, (_, b) in zip(sequential, written[key]):
+        for a, (_, b) in zip(taking_turns, written[key]):
             np.testing.assert_array_equal(a, b)
         assert all(thread is threading.main_thread() for thread, _ in written[key])  # encoding stays here
     assert len(list(iter_frames(tmp_path / "overlap_True.mp4"))) == 12
@@ -147,11 +180,11 @@ def test_frames_made_in_two_kept_buffers_are_the_new_arrays_frames(tmp_path):
 
 
 @pytest.mark.skipif(not DANCE.is_file() or not PERSON.is_file(), reason="no ../shared/real samples")
-def test_without_fusion_the_caller_runs_no_torch_kernel_and_gets_the_sequential_frames(tmp_path):
-    """Without a fusion stage the overlapped pipeline leaves all torch work to its worker (eq. 5's mask, the
-    pixel path's bound, the crops as images), so the caller's OpenMP team, freed, is not made again
-    (cpfnet.openmp: two teams slow each other); the frames are the sequential run's, with and without the
-    pixel path."""
+def test_without_fusion_the_caller_runs_no_torch_kernel_and_gets_the_frames_made_in_turn(tmp_path):
+    """Without a fusion stage the pipeline leaves all torch work to its worker (eq. 5's mask, the pixel path's
+    bound, the crops as images), so the caller's OpenMP team, freed, is not made again (cpfnet.openmp: two
+    teams slow each other); side by side the frames are those made in turn (the default on a CPU without
+    fusion), with and without the pixel path."""
     from cpfnet import prepare
     from cpfnet.openmp import _pause, release_threads
     from cpfnet.transfer.retarget import retarget_poses
@@ -164,19 +197,26 @@ def test_without_fusion_the_caller_runs_no_torch_kernel_and_gets_the_sequential_
     torch.set_num_threads(2)  # a team with a worker thread, to see
     try:
         for pixel_path in (True, False):
-            sequential = list(TransferPipeline(stages, batch_size=5, use_fusion=False, pixel_path=pixel_path,
+            taking_turns = list(TransferPipeline(stages, batch_size=5, use_fusion=False, pixel_path=pixel_path,
                                                overlap=False).frames(moved, person))
             overlapped, remade = [], []
-            for frame in TransferPipeline(stages, batch_size=5, use_fusion=False,
-                                          pixel_path=pixel_path).frames(moved, person):
+            for frame in TransferPipeline(stages, batch_size=5, use_fusion=False, pixel_path=pixel_path,
+                                          overlap=True).frames(moved, person):
                 overlapped.append(frame)
                 before = len(os.listdir("/proc/self/task"))
                 release_threads()  # frees a team only if this thread made one again
                 remade.append(before - len(os.listdir("/proc/self/task")))
-            assert len(overlapped) == len(sequential) == 12
-            for a, b in zip(sequential, overlapped):
+            assert len(overlapped) == len(taking_turns) == 12
+            for a, b in zip(taking_turns, overlapped):
                 np.testing.assert_array_equal(a, b)
             if _pause() is not None:
                 assert remade == [0] * 12, remade
     finally:
         torch.set_num_threads(threads)
+
+
+def test_on_a_cpu_the_networks_take_turns_with_the_paste_unless_this_thread_fuses():
+    stages = _random_stages()
+    assert not TransferPipeline(stages, use_fusion=False).overlap
+    assert TransferPipeline(stages).overlap  # the fusion network runs here, beside the worker's
+    assert TransferPipeline(stages, use_fusion=False, overlap=True).overlap

@@ -11,9 +11,10 @@ without fusion (the shipped weights) pastes the photo's own pixels, moved by F w
 (`cpfnet.transfer.pixel_path`): nothing there shows x_fg, so stage 2b does not run (`generates`).
 
 Memory is flat in the video's length: frames are made in batches of `batch_size` and handed on as soon
-as they exist; only the poses [T, 18, 3] are held whole. With `overlap` (the default) the networks make the
-next batch in a worker thread while this one is fused and pasted (`cpfnet.overlap`; the frames
-are the same). `precision` ("fp32", "bf16", "fp16", "auto": `cpfnet.precision`) is what the networks
+as they exist; only the poses [T, 18, 3] are held whole. Stages 1-2b run in a worker thread; with `overlap`
+(the default on a GPU, or with fusion) they make the next batch while this one is fused and pasted,
+without it (the default on a CPU without fusion) the two take turns (`cpfnet.overlap`; the frames are
+the same). `precision` ("fp32", "bf16", "fp16", "auto": `cpfnet.precision`) is what the networks
 compute in; their outputs are float32 either way.
 """
 
@@ -35,7 +36,7 @@ from cpfnet.ops.crop import crop_box, follow_boxes, paste_back, photo_to_crop
 from cpfnet.ops.foreground import extract_foreground, one_hot_parsing, person_mask
 from cpfnet.ops.workspace import FrameBuffers, Workspace
 from cpfnet.openmp import release_threads
-from cpfnet.overlap import ahead
+from cpfnet.overlap import ahead, in_turn
 from cpfnet.precision import autocast, for_precision, resolve_precision
 from cpfnet.stages.chain import Appearance, crop_foreground, previous_frame, run_stages
 from cpfnet.stages.fusion.network import photo_bound
@@ -102,7 +103,7 @@ class TransferPipeline(FramePipeline):
 
     def __init__(self, stages: TrainedStages, device: str | torch.device = "cpu", use_fusion: bool | None = None,
                  batch_size: int | None = None, size: int | None = None, pixel_path: bool | None = None,
-                 generate_hidden: bool = False, precision: str = "fp32", overlap: bool = True,
+                 generate_hidden: bool = False, precision: str = "fp32", overlap: bool | None = None,
                  compile_networks: bool = False):
         if use_fusion and stages.fusion is None:
             raise ValueError("use_fusion needs a fusion stage")
@@ -127,7 +128,12 @@ class TransferPipeline(FramePipeline):
         # Pose maps are drawn in pixels: keep the Gaussians' size relative to the body what training saw.
         self.sigma = stages.pose_sigma * self.size / stages.size
         self.timings = Timings()  # seconds per part: parsing, flow, foreground, fusion, paste
-        self.overlap = overlap
+        # Side by side where the networks leave the CPU's cores free (a GPU) or this thread has networks of its
+        # own to run (fusion). Otherwise on a CPU the networks' OpenMP team keeps every core busy, and the
+        # paste and x264's threads beside it slowed it more than they gained: the parts take turns (the
+        # shipped weights on 2 cores 3-7% faster in turn, 15-40 MB less memory; `tiny`, fused, 5-12% slower:
+        # README "Performance").
+        self.overlap = (self.device.type != "cpu" or use_fusion) if overlap is None else overlap
 
     @classmethod
     def from_checkpoints(cls, runs=None, device: str = "cpu", use_fusion: bool | None = None,
@@ -264,11 +270,13 @@ class TransferPipeline(FramePipeline):
         buffers = FrameBuffers(target.background, frame_buffers) if frame_buffers else None
         shrunk: dict = {}  # the background's area shrink, made once: every frame's box has the target's size
         batches = self._batches(crop_poses, appearance, appearance_image, pixels, generating)
-        if self.overlap:
-            # Without fusion this thread runs no torch kernel from here on: its OpenMP team, freed, would be
-            # a second one beside the worker's, and libgomp slows both (cpfnet.openmp).
-            release_threads()
-            batches = ahead(batches, depth=1, name="cpfnet-networks")
+        # Stages 1-2b run in a worker thread of their own, whose OpenMP team starts with subnormals flushed
+        # (this thread's predates that: cpfnet.denormals). Without fusion this thread runs no torch kernel from
+        # here on: its team, freed, would be a second one beside the worker's, and libgomp slows both
+        # (cpfnet.openmp).
+        release_threads()
+        batches = (ahead(batches, depth=1, name="cpfnet-networks") if self.overlap
+                   else in_turn(batches, name="cpfnet-networks"))
         for first, made, crop_fgs in batches:
             chunk = slice(first, first + self.batch_size)
             for k, box in enumerate(boxes[chunk]):

@@ -27,6 +27,7 @@ frames/s leaves out the one-off preparation of the target photo. `--quick` (deve
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import subprocess
 import sys
@@ -141,7 +142,7 @@ def make_inputs(folder: Path, source: Path, photo: Path, lengths: list[int]) -> 
     return target, clips
 
 
-def _pipeline(config_name: str, size: int, batch: int, precision: str = "fp32", overlap: bool = True):
+def _pipeline(config_name: str, size: int, batch: int, precision: str = "fp32", overlap: bool | None = None):
     import torch
 
     from cpfnet.configs.experiment import load_config
@@ -190,34 +191,37 @@ def network_costs(pipeline, fusion, photo: Path, repeat: int, bf16: bool) -> dic
     size, stages = pipeline.size, pipeline.stages
     target = prepare_target(photo, size)
     with torch.inference_mode():
-        appearance, appearance_image = pipeline._appearance(target)
+        # The target encoded once, as the pipeline does (its parsing and pose in stages 1 and 2a's first
+        # convolutions, I_a in the generator's features): what each frame costs is the rest.
+        appearance, _ = pipeline._appearance(target, generating=True)
         keypoints = pipeline._keypoints(target.resized(size).pose[None])
         maps = pipeline._pose_maps(keypoints)
-        parsing = stages.parsing(appearance.parsing, maps)["probs"]
-        flow = run_flow(stages.flow, appearance.pose_maps, maps, appearance.pose, keypoints)
+        parsing = stages.parsing(None, maps, appearance_encoded=appearance.parsing_encoded)["probs"]
+        flow = run_flow(stages.flow, None, maps, appearance.pose, keypoints, appearance.pose_encoded)
         foreground = stages.foreground(parsing, flow["flow"], flow["visibility"],
                                        appearance_features=appearance.features)["foreground"]
         background = image_to_tensor(crop_box(target.background, target.box, size))[None]
         person = person_mask(parsing)  # stage 1's, the prior of a `mask_prior` fusion stage (ignored otherwise)
 
-    def calls(stages, fusion, features) -> dict:  # network -> (run, its output scaled to [0, 1])
+    def calls(stages, fusion, appearance) -> dict:  # network -> (run, its output scaled to [0, 1])
         return {
-            "parsing": (lambda: stages.parsing(appearance.parsing, maps), lambda o: o["probs"]),
-            "flow": (lambda: run_flow(stages.flow, appearance.pose_maps, maps, appearance.pose, keypoints),
+            "parsing": (lambda: stages.parsing(None, maps, appearance_encoded=appearance.parsing_encoded),
+                        lambda o: o["probs"]),
+            "flow": (lambda: run_flow(stages.flow, None, maps, appearance.pose, keypoints, appearance.pose_encoded),
                      lambda o: torch.cat([o["flow"] / size, o["visibility"]], 1)),
             "foreground": (lambda: stages.foreground(parsing, flow["flow"], flow["visibility"],
-                                                     appearance_features=features),
+                                                     appearance_features=appearance.features),
                            lambda o: o["foreground"] * 0.5 + 0.5),
             "fusion": (lambda: fusion(background, foreground, foreground, person), lambda o: o["mask"]),
         }
 
     if bf16:  # as `--precision bf16` runs them on a CPU: bf16 copies of the weights (cpfnet.precision)
-        low = running_stages(stages, "bf16", "cpu", False)
+        low = copy.copy(pipeline)
+        low.stages, low.precision = running_stages(pipeline.plain_stages, "bf16", "cpu", False), "bf16"
         with torch.inference_mode():
-            low_calls = calls(low, for_precision(fusion, "bf16", "cpu"),
-                              low.foreground.encode_appearance(appearance_image))
+            low_calls = calls(low.stages, for_precision(fusion, "bf16", "cpu"), low._appearance(target, True)[0])
     out = {}
-    for name, (run, scaled) in calls(stages, fusion, appearance.features).items():
+    for name, (run, scaled) in calls(stages, fusion, appearance).items():
         gflop, seconds = measure(run, repeat)
         row = {"gflop": gflop, "seconds": seconds}
         if bf16:
@@ -261,7 +265,7 @@ def child(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
     pipeline, fusion = _pipeline(spec["config"], spec["size"], spec["batch"], spec.get("precision", "fp32"),
-                                 spec.get("overlap", True))
+                                 spec.get("overlap"))
     with tempfile.TemporaryDirectory() as tmp:
         result = transfer_video(pipeline, spec["clip"], spec["photo"], Path(tmp) / "out.mp4", progress=False,
                                 low_memory=spec.get("low_memory", False))
@@ -382,22 +386,22 @@ def main() -> None:
             ten = _run_child(dict(spec, frames=10 * frames, clip=str(clips[10 * frames]), networks=False, bf16=False))
             results.append((config, size, one, ten))
             print(f"  {config} {size}: done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-        # The same runs with the parts one after the other, in bf16 and (at 256) with --low-memory: the shipped
-        # weights at their size and at 256.
+        # The same runs with the parts side by side (the default takes turns without fusion on a CPU), in bf16
+        # and (at 256) with --low-memory: the shipped weights at their size and at 256.
         extras = {}
         for config, size in [row for row in rows if row[0] == "fast"][:2]:
             frames = _frames(config, size, args.quick)
             spec = {"config": config, "size": size, "batch": min(auto_batch_size(size), frames),
                     "threads": args.threads, "photo": str(photo), "repeat": repeat, "frames": frames,
                     "clip": str(clips[frames]), "networks": False, "bf16": False}
-            extras[(size, "sequential")] = _run_child(dict(spec, overlap=False))
+            extras[(size, "side by side")] = _run_child(dict(spec, overlap=True))
             if bf16:
                 extras[(size, "bf16")] = _run_child(dict(spec, precision="bf16", psnr_frames=frames))
             if size == 256:  # --low-memory against the memory targets: F and 10 F frames
                 extras[(size, "low memory")] = [_run_child(dict(spec, low_memory=True)),
                                                 _run_child(dict(spec, low_memory=True, frames=10 * frames,
                                                                 clip=str(clips[10 * frames])))]
-            print(f"  {config} {size} sequential / bf16: done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+            print(f"  {config} {size} side by side / bf16: done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         counts = sorted({k * _frames(config, size, args.quick) for config, size in rows for k in (1, 10)})
         encoder = {n: _run_child({"encoder_only": True, "frames": n, "threads": args.threads})["peak_mb"]
                    for n in counts}
@@ -427,7 +431,8 @@ def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, enc
              f"at every call, as the ceilings before 2026-12-03 here were measured): {c['plain_conv']:.0f} GFLOP/s.",
              ""]
     lines += ["End to end, `transfer_video` (decode + pose + networks + paste + encode), 720 x 1280 photo; ms per frame "
-              "of each part (the 10 F run; the parts overlap, so they add up to more than the wall time):", "",
+              "of each part (the 10 F run; x264's threads and, with fusion, the networks' worker run beside the "
+              "paste, so the parts add up to more than the wall time):", "",
               "| config | crop | F | " + " | ".join(PARTS) + " | frames/s | x FOMM | peak MB (F) | peak MB (10 F) "
               "| 10 F vs F |", "|---" * (len(PARTS) + 8) + "|"]
     for config, size, one, ten in results:
@@ -440,9 +445,10 @@ def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, enc
               ", ".join(f"{v:.0f} at {n} frames" for n, v in encoder.items()) + "."]
     for (size, kind), run in extras.items():
         base = next(one for config, sz, one, _ in results if config == "fast" and sz == size)
-        if kind == "sequential":
-            lines.append(f"fast at {size}, parts one after another (overlap off): {_fps(run):.2f} frames/s; "
-                         f"overlapped {_fps(base):.2f} ({_fps(base) / _fps(run):.2f}x).")
+        if kind == "side by side":
+            lines.append(f"fast at {size}, the networks side by side with the paste (overlap on): {_fps(run):.2f} "
+                         f"frames/s, peak MB {run['peak_mb']:.0f}; in turn (the default) {_fps(base):.2f} "
+                         f"({_fps(base) / _fps(run):.2f}x), {base['peak_mb']:.0f}.")
         elif kind == "low memory":
             one, ten = run
             lines.append(f"fast at {size}, --low-memory: {_fps(one):.2f} frames/s against {_fps(base):.2f}; peak MB "

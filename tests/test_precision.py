@@ -40,6 +40,19 @@ def test_an_unknown_precision_is_a_one_line_error(tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cpfnet_transfer_runs_auto_by_default_and_the_library_fp32():
+    """The command takes bf16 where the CPU has it (its cost is not visible: README "Performance"); the
+    library stays fp32, so that evaluations do not depend on the machine."""
+    from cpfnet.cli import build_parser
+    from cpfnet.commands.transfer import _cpfnet
+
+    args = build_parser().parse_args(["transfer", "--source", "s.mp4", "--target", "t.jpg", "--out", "o.mp4"])
+    assert _cpfnet(args, torch.device("cpu")).precision == resolve_precision("auto", "cpu")
+    args.precision = "fp32"
+    assert _cpfnet(args, torch.device("cpu")).precision == "fp32"
+    assert TransferPipeline.from_checkpoints().precision == "fp32"
+
+
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return math.inf if mse == 0 else 10 * math.log10(255 ** 2 / mse)

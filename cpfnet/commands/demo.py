@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_outputs([Output(out, "--out", "folder", replaced=False)],
                   [("--real", Path(args.real) if args.real else REAL_SAMPLES), ("--checkpoints", args.checkpoints)])
-    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device))
+    # As `cpfnet transfer` runs by default: bf16 where the CPU has it (README "Performance").
+    pipeline = TransferPipeline.from_checkpoints(args.checkpoints, resolve_device(args.device), precision="auto")
     out.mkdir(parents=True, exist_ok=True)  # after the weights load: a damaged checkpoint leaves no folder
     print(f"stages from {pipeline.stages.runs} ({pipeline.size}x{pipeline.size} crops)")
     scores = synthetic_demo(pipeline, out, args.seed, args.frames, progress=not args.no_progress)

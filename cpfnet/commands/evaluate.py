@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 
+from cpfnet.commands.transfer import PRECISION_HELP
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     metrics = parser.add_subparsers(dest="metric", metavar="METRIC")
@@ -75,6 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     real.add_argument("--window-stride", type=int, default=10, help="FVD windows start every N frames (default 10)")
     real.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     real.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    real.add_argument("--precision", default="fp32", metavar="P", help=PRECISION_HELP.format("fp32") +
+                      " (the CPF-Net rows)")
     real.add_argument("--threads", type=int, default=0, metavar="N", help="torch CPU threads (default 0: torch's choice)")
     real.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -166,6 +170,7 @@ def _run_real(args: argparse.Namespace) -> int:
     from cpfnet.evaluation.real_report import write_real_report
     from cpfnet.io.paths import check_outputs
     from cpfnet.io.video import check_writable
+    from cpfnet.precision import resolve_precision
 
     device = resolve_device(args.device)
     for name in ("frames", "every", "max_side", "window", "window_stride"):
@@ -183,7 +188,9 @@ def _run_real(args: argparse.Namespace) -> int:
     check_writable(out)
     if args.personalize < 0:
         raise UserError(f"--personalize must be 0 or more, got {args.personalize}")
-    methods = real_methods(args.runs, shipped=not args.no_shipped, device=str(device), personalize=args.personalize)  # fails early on bad RUNS
+    resolve_precision(args.precision, device)  # before anything slow
+    methods = real_methods(args.runs, shipped=not args.no_shipped, device=str(device), personalize=args.personalize,
+                           precision=args.precision)  # fails early on bad RUNS
     clips = [load_real_clip(v, args.frames, args.every, args.max_side) for v in args.videos]
     result = evaluate_real(clips, methods, args.window, args.window_stride, progress=not args.no_progress)
     write_real_report(result, out, clips[0].person_boxes, args.json)

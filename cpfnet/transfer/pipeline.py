@@ -171,7 +171,8 @@ class TransferPipeline(FramePipeline):
         pose = self._keypoints(target.pose[None])
         stages, pose_maps = self.stages, self._pose_maps(pose)
         with torch.inference_mode(), autocast(self.precision, self.device):
-            appearance = Appearance(pose=pose, features=stages.foreground.encode_appearance(image) if generating else None)
+            features = stages.foreground.encode_appearance(image) if generating else None
+            appearance = Appearance(pose=pose, features=features)
             # Networks without the split first convolution (any of the plain (I, s_pose) contract) take the maps.
             if hasattr(stages.parsing, "encode_appearance"):
                 appearance.parsing_encoded = stages.parsing.encode_appearance(one_hot_parsing(parsing))

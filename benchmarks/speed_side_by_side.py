@@ -1,6 +1,6 @@
 """`cpfnet transfer` against the machine's conv ceiling and First Order Motion Model, in one run (issue 11).
 
-    python benchmarks/speed_side_by_side.py [--quick] [--threads 2] [--source VIDEO] [--photo PHOTO]
+    python benchmarks/speed_side_by_side.py [--quick] [--threads 2] [--precision auto] [--source VIDEO] [--photo PHOTO]
 
 One run measures:
 - the ceiling C of this machine: a 1x1 convolution of 2048 channels and a 2048 x 2048 matmul, GFLOP/s at
@@ -8,13 +8,16 @@ One run measures:
 - for `tiny`, `fast` (the shipped weights) and `paper` (random weights: speed does not depend on training)
   at crops 256 and 448, and tiny and fast also at their own size: `cpfnet transfer`'s own path
   (`transfer_video`: decode and pose estimation of a real source clip, the networks, paste-back into a
-  720 x 1280 photo, H.264 encoding) with the milliseconds per frame of each part and frames/s end to end;
+  720 x 1280 photo, H.264 encoding) with the milliseconds per frame of each part and frames/s end to end, the
+  networks at `cpfnet transfer`'s default precision (auto: bf16 on a CPU that has it) unless --precision;
 - peak memory (RSS high-water) of that run at F and at 10 F frames, each in a fresh process;
 - each network alone (batch 1, torch.inference_mode): GFLOP per frame (the counter of
   benchmarks/network_cost.py: convolutions and matmuls), milliseconds, GFLOP/s and its share of C; at the
   largest crop also in bf16 as `--precision bf16` runs it (speed-up, and PSNR of its output against fp32);
 - paste-back alone at 720 x 1280: `cpfnet.ops.crop.paste_back` (the --no-pixel-path paste) and the default
-  pixel path's `cpfnet.transfer.pixel_path.paste_photo`.
+  pixel path's `cpfnet.transfer.pixel_path.paste_photo`;
+- the shipped weights at their size and at 256 once more with the networks side by side with the paste
+  (overlap on), in fp32 and in bf16 (with the PSNR of bf16 frames against fp32's), and at 256 with --low-memory.
 It prints Markdown tables, First Order Motion Model's reference figures (issue 11) and the targets.
 
 F is 40 frames at crops up to 128, 8 at 256 and 448 and 1 for `paper` (its networks take seconds per
@@ -278,7 +281,7 @@ def child(spec: dict) -> dict:
     if spec["networks"]:
         out["networks"] = _as_the_pipeline_runs(network_costs, pipeline, fusion, Path(spec["photo"]), spec["repeat"],
                                                 spec["bf16"])
-    if spec.get("precision", "fp32") != "fp32":
+    if spec.get("psnr_frames"):
         out["frame_psnr"] = frame_psnr(spec, pipeline)
     return out
 
@@ -345,6 +348,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="crops of 64, few frames: for development")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--precision", default="auto",
+                        help="the end-to-end runs' precision (default auto, as `cpfnet transfer` runs)")
     parser.add_argument("--source", type=Path, default=REAL / "dance.mp4", help="the source dance video")
     parser.add_argument("--photo", type=Path, default=REAL / "person.jpg", help="a photo of the target person")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -358,10 +363,11 @@ def main() -> None:
     import torch
 
     from cpfnet.heap import buffers_kept
-    from cpfnet.precision import cpu_has_bf16
+    from cpfnet.precision import cpu_has_bf16, resolve_precision
     from cpfnet.transfer.pipeline import auto_batch_size
 
     bf16 = cpu_has_bf16()
+    precision = resolve_precision(args.precision, "cpu")
     torch.set_num_threads(args.threads)
     repeat = 1 if args.quick else 2
     rows = ([("tiny", 64), ("fast", 64), ("paper", 64)] if args.quick else
@@ -380,7 +386,7 @@ def main() -> None:
         for config, size in rows:
             frames = _frames(config, size, args.quick)
             spec = {"config": config, "size": size, "batch": min(auto_batch_size(size), frames),
-                    "threads": args.threads, "photo": str(photo), "repeat": repeat}
+                    "threads": args.threads, "photo": str(photo), "repeat": repeat, "precision": precision}
             one = _run_child(dict(spec, frames=frames, clip=str(clips[frames]), networks=True,
                                   bf16=bf16 and size == largest))
             ten = _run_child(dict(spec, frames=10 * frames, clip=str(clips[10 * frames]), networks=False, bf16=False))
@@ -393,8 +399,10 @@ def main() -> None:
             frames = _frames(config, size, args.quick)
             spec = {"config": config, "size": size, "batch": min(auto_batch_size(size), frames),
                     "threads": args.threads, "photo": str(photo), "repeat": repeat, "frames": frames,
-                    "clip": str(clips[frames]), "networks": False, "bf16": False}
+                    "clip": str(clips[frames]), "networks": False, "bf16": False, "precision": precision}
             extras[(size, "side by side")] = _run_child(dict(spec, overlap=True))
+            if precision != "fp32":
+                extras[(size, "fp32")] = _run_child(dict(spec, precision="fp32"))
             if bf16:
                 extras[(size, "bf16")] = _run_child(dict(spec, precision="bf16", psnr_frames=frames))
             if size == 256:  # --low-memory against the memory targets: F and 10 F frames
@@ -405,7 +413,7 @@ def main() -> None:
         counts = sorted({k * _frames(config, size, args.quick) for config, size in rows for k in (1, 10)})
         encoder = {n: _run_child({"encoder_only": True, "frames": n, "threads": args.threads})["peak_mb"]
                    for n in counts}
-    print(report(c, pastes, results, args.threads, extras, encoder))
+    print(report(c, pastes, results, args.threads, extras, encoder, precision))
     print(f"\n{time.perf_counter() - started:.0f} s in all, torch {torch.__version__}, {args.threads} threads, "
           f"{time.strftime('%Y-%m-%d')}")
 
@@ -422,7 +430,7 @@ def _per_frame(run: dict) -> dict[str, float]:
     return {k: 1000 * parts.get(k, 0.0) / n for k in PARTS}
 
 
-def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, encoder: dict) -> str:
+def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, encoder: dict, precision: str) -> str:
     ceil = c["conv"]
     target_fps = ceil / 49
     lines = [f"Ceiling C: 1x1 conv of 2048 channels {c['conv']:.0f} GFLOP/s, 2048² matmul {c['matmul']:.0f} GFLOP/s "
@@ -430,7 +438,8 @@ def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, enc
              f"{target_fps:.2f} frames/s. The same conv with glibc's default heap (its output mapped and faulted in "
              f"at every call, as the ceilings before 2026-12-03 here were measured): {c['plain_conv']:.0f} GFLOP/s.",
              ""]
-    lines += ["End to end, `transfer_video` (decode + pose + networks + paste + encode), 720 x 1280 photo; ms per frame "
+    lines += [f"End to end, `transfer_video` (decode + pose + networks + paste + encode), 720 x 1280 photo, the "
+              f"networks in {precision} (`cpfnet transfer`'s default on this CPU, or --precision); ms per frame "
               "of each part (the 10 F run; x264's threads and, with fusion, the networks' worker run beside the "
               "paste, so the parts add up to more than the wall time):", "",
               "| config | crop | F | " + " | ".join(PARTS) + " | frames/s | x FOMM | peak MB (F) | peak MB (10 F) "
@@ -454,10 +463,11 @@ def report(c: dict, pastes: dict, results: list, threads: int, extras: dict, enc
             lines.append(f"fast at {size}, --low-memory: {_fps(one):.2f} frames/s against {_fps(base):.2f}; peak MB "
                          f"{one['peak_mb']:.0f} at F, {ten['peak_mb']:.0f} at 10 F "
                          f"({100 * (ten['peak_mb'] / one['peak_mb'] - 1):+.1f}%).")
-        else:
+        elif kind == "bf16":
+            fp32 = extras.get((size, "fp32"), base)
             lines.append(f"fast at {size}, bf16 end to end: {_fps(run):.2f} frames/s against fp32's "
-                         f"{_fps(base):.2f} ({_fps(run) / _fps(base):.2f}x); frames' PSNR against fp32 in the crop "
-                         f"boxes {run['frame_psnr']:.1f} dB.")
+                         f"{_fps(fp32):.2f} ({_fps(run) / _fps(fp32):.2f}x); frames' PSNR against fp32 in the crop "
+                         f"boxes {run['frame_psnr']:.1f} dB; peak MB {fp32['peak_mb']:.0f} in fp32.")
     lines += ["", "Each network alone, one frame (batch 1), fp32; bf16 (bf16 weights, as `--precision bf16` runs them) "
               "at the largest crop:", "",
               "| config | crop | network | GFLOP / frame | ms | GFLOP/s | % of C | bf16 ms | bf16 speed-up | bf16 PSNR dB |",
